@@ -1,0 +1,119 @@
+/*
+ * cmd_record.c - `exitlog record`: parse options into struct record_opts
+ * and hand over to the recorder.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "recorder/recorder.h"
+
+static const char record_usage[] =
+	"usage: exitlog record [-o DB] [--force] [--disk IMG]... [--virtio-disk IMG]...\n"
+	"                      [--mem MiB] [--initrd FILE] [--append CMDLINE]\n"
+	"                      [--ktrace] [--no-log] GUEST\n"
+	"\n"
+	"Run GUEST under KVM and log every exit into the SQLite database DB.\n"
+	"GUEST is a flat real-mode binary (loaded at 0x7c00, started at 0000:7c00,\n"
+	"no BIOS) or a Linux bzImage.  The guest's COM1 console goes to stdout.\n"
+	"\n"
+	"  -o, --output DB      database to create (default exitlog.db)\n"
+	"  -f, --force          replace DB if it exists\n"
+	"      --disk IMG       attach a raw image as an IDE disk (ata0, then ata1)\n"
+	"      --virtio-disk IMG  attach a raw image as a virtio-blk disk\n"
+	"      --mem MiB        guest RAM (default 256)\n"
+	"      --initrd FILE    initramfs for a bzImage guest\n"
+	"      --append CMDLINE kernel command line for a bzImage guest\n"
+	"      --ktrace         also record the exits KVM handles in the kernel\n"
+	"      --no-log         run with recording off (overhead baseline)\n"
+	"\n"
+	"Exit status: 0 the guest ended cleanly (hlt, reset, power-off); 1 it ended\n"
+	"badly (triple fault, KVM error, signal); 2 bad input or setup failure.\n";
+
+enum { OPT_DISK = 256, OPT_VDISK, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_KTRACE, OPT_NOLOG };
+
+static const struct option record_longopts[] = {
+	{ "output", required_argument, NULL, 'o' },
+	{ "force", no_argument, NULL, 'f' },
+	{ "disk", required_argument, NULL, OPT_DISK },
+	{ "virtio-disk", required_argument, NULL, OPT_VDISK },
+	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "initrd", required_argument, NULL, OPT_INITRD },
+	{ "append", required_argument, NULL, OPT_APPEND },
+	{ "ktrace", no_argument, NULL, OPT_KTRACE },
+	{ "no-log", no_argument, NULL, OPT_NOLOG },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int record_add_disk(struct record_opts *o, const char *path, enum disk_kind kind)
+{
+	if (o->ndisks >= BOARD_MAX_DISKS) {
+		fprintf(stderr, "exitlog record: at most %d disks\n", BOARD_MAX_DISKS);
+		return -1;
+	}
+	o->disks[o->ndisks].path = path;
+	o->disks[o->ndisks].kind = kind;
+	o->ndisks++;
+	return 0;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct record_opts o;
+	char *end;
+	int c;
+
+	memset(&o, 0, sizeof(o));
+	o.out = "exitlog.db";
+	o.mem_mb = 256;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+o:fh", record_longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o.out = optarg;
+			break;
+		case 'f':
+			o.force = true;
+			break;
+		case OPT_DISK:
+		case OPT_VDISK:
+			if (record_add_disk(&o, optarg, c == OPT_DISK ? DISK_IDE : DISK_VIRTIO))
+				return 2;
+			break;
+		case OPT_MEM:
+			o.mem_mb = strtoull(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || o.mem_mb == 0) {
+				fprintf(stderr, "exitlog record: --mem '%s': not a size in MiB\n", optarg);
+				return 2;
+			}
+			break;
+		case OPT_INITRD:
+			o.initrd = optarg;
+			break;
+		case OPT_APPEND:
+			o.append = optarg;
+			break;
+		case OPT_KTRACE:
+			o.ktrace = true;
+			break;
+		case OPT_NOLOG:
+			o.nolog = true;
+			break;
+		case 'h':
+			fputs(record_usage, stdout);
+			return 0;
+		default:
+			fputs(record_usage, stderr);
+			return 2;
+		}
+	}
+	if (optind != argc - 1) {
+		fprintf(stderr, "exitlog record: expected one GUEST (see 'exitlog record --help')\n");
+		return 2;
+	}
+	o.guest = argv[optind];
+	return recorder_run(&o);
+}

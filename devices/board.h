@@ -1,0 +1,78 @@
+/*
+ * board.h - the PC board: which device model sits where.  Listed explicitly
+ * in one table in board.c (no self-registering constructors), built the same
+ * way by the recorder (from the command line) and by the replayer (from the
+ * recording's disks table), so both drive identical device models.
+ *
+ * Fixed devices: COM1 16550A at 0x3f8 IRQ 4, the i8042 at 0x60/0x64.
+ * PCI host bridge (type-1 config at 0xcf8/0xcfc), CMOS/RTC at 0x70/0x71.
+ * Per disk: IDE disks take the primary (0x1f0-0x1f7, 0x3f6, IRQ 14, "ata0")
+ * then the secondary channel (0x170-0x177, 0x376, IRQ 15, "ata1"); virtio
+ * disks become virtio-blk PCI functions "vblk0".. in slots 1.. with a legacy
+ * IO BAR at 0xc000 + 0x40*k and INTA on IRQ 11, 10, 9, 5.
+ */
+#ifndef EXITLOG_BOARD_H
+#define EXITLOG_BOARD_H
+
+#include <stdint.h>
+
+#include "devices/bus.h"
+
+struct pci;
+
+#define BOARD_MAX_DISKS 8
+#define BOARD_MAX_DEVS 32
+
+enum disk_kind {
+	DISK_IDE = 0,
+	DISK_VIRTIO = 1,
+};
+
+struct board_disk {
+	enum disk_kind kind;
+	uint64_t sectors;
+};
+
+struct board_config {
+	int ndisks;
+	struct board_disk disks[BOARD_MAX_DISKS];
+	uint64_t ram_bytes;    /* guest RAM (CMOS memory-size registers) */
+	uint64_t rtc_epoch;    /* wall clock at t_ns 0, Unix seconds (meta.rtc_epoch) */
+};
+
+/* One device model instance on the board. */
+struct board_dev {
+	const char *name;  /* "com1", "ata0", ... (static) */
+	const char *kind;  /* "uart16550", "ata", "i8042" */
+	int irq;           /* -1 when none */
+	int disk;          /* board disk index, -1 when none */
+	void *state;       /* the model's struct */
+	void (*destroy)(void *state);
+	void (*reset)(void *state);
+};
+
+struct board {
+	struct bus bus;
+	int ndevs;
+	struct board_dev devs[BOARD_MAX_DEVS];
+	const char *disk_dev[BOARD_MAX_DISKS]; /* device name per disk */
+	struct pci *pci;                       /* the host bridge (owned by devs[]) */
+};
+
+/*
+ * Build the board for `cfg` into *b (caller-owned storage).  Returns 0,
+ * -E2BIG for more disks of a kind than the board has slots for, -ENOMEM.
+ * On error nothing is left allocated.
+ */
+int board_create(struct board *b, const struct board_config *cfg);
+/* Free every device model and the bus. */
+void board_destroy(struct board *b);
+/* Put every device back into its power-on state (no host calls). */
+void board_reset(struct board *b);
+/* The device instance named `name`, or NULL. */
+const struct board_dev *board_find(const struct board *b, const char *name);
+/* Name of the disk kind: "ide" / "virtio"; and back (-1 when unknown). */
+const char *board_disk_kind_name(enum disk_kind k);
+int board_disk_kind_parse(const char *s);
+
+#endif

@@ -1,0 +1,116 @@
+/*
+ * virtio_blk.h - virtio-blk over LEGACY virtio-pci (virtio 1.x sections
+ * 4.1.4.8 "Legacy Interfaces: A Note on PCI Device Layout", 4.1.5.1 legacy
+ * virtqueue layout, 5.2 "Block Device"): PCI 1af4:1001, subsystem 1af4:0002,
+ * revision 0, class 0x018000, one IO BAR of VIRTIO_BLK_IO_SIZE bytes, INTx.
+ *
+ * IO BAR (no MSI-X): 0x00 device features (R32), 0x04 guest features (RW32),
+ * 0x08 queue PFN (RW32), 0x0c queue size (R16), 0x0e queue select (RW16),
+ * 0x10 queue notify (W16), 0x12 device status (RW8; 0 resets the device),
+ * 0x13 ISR (R8; reading clears it and lowers the IRQ), 0x14.. the
+ * virtio_blk_config (capacity le64, size_max le32, seg_max le32, ...).
+ * Reads may have any width at any offset; writes must hit a register with
+ * its own width (anything else is dropped with -EINVAL).
+ *
+ * Offered features: SIZE_MAX (size_max 4096), SEG_MAX (seg_max 126),
+ * FLUSH.  One queue of 256 descriptors; the biggest request the driver can
+ * build, 126 * 4096 bytes, fits the 512 KiB bounce buffer allocated at
+ * create.  Requests are processed synchronously, in the queue-notify access
+ * that announces them: every available chain is completed, then (unless the
+ * driver set VRING_AVAIL_F_NO_INTERRUPT) ISR bit 0 is set and the IRQ line
+ * raised.  The IRQ is driven only on level changes.
+ *
+ * Requests (one host block request per virtio request; blk_req.device is
+ * the device's name): T_IN (read), T_OUT (write), T_FLUSH, T_GET_ID (the
+ * 20-byte id "exitlog-<name>").  The first 16 device-readable bytes of a
+ * chain are the header {le32 type, le32 ioprio, le64 sector}, the last
+ * device-writable byte is the status; the bytes in between are the data.
+ *
+ * Error policy:
+ *  - request errors with a known status byte -- unknown type (UNSUPP), a
+ *    data length that is not a multiple of 512, larger than the bounce
+ *    buffer, or past the end of the disk (IOERR, no host block call), a
+ *    header or data buffer outside guest RAM (IOERR), a failed host block
+ *    call (IOERR) -- complete the request normally with that status; the
+ *    access returns -EIO so the recorder logs a device error.
+ *  - ring errors -- ring or descriptor table outside RAM, a looping or
+ *    over-long chain (bounded by the queue size), bad indexes, indirect
+ *    descriptors, no status byte, the status byte or used ring outside RAM:
+ *    the device sets DEVICE_NEEDS_RESET (status bit 0x40), raises a
+ *    configuration-change interrupt (ISR bit 1), stops processing and
+ *    ignores notifies until the driver resets it; the access returns
+ *    -EFAULT, -ELOOP or -EINVAL.
+ * A read whose data buffer is outside RAM has already been read from the
+ * disk when the bad buffer is found (one host read, then IOERR).
+ *
+ * Not implemented: MSI-X, modern virtio-pci, EVENT_IDX, indirect
+ * descriptors, discard / write-zeroes, config writes (writeback toggle).
+ */
+#ifndef EXITLOG_VIRTIO_BLK_H
+#define EXITLOG_VIRTIO_BLK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "devices/hostif.h"
+#include "devices/pci.h"
+
+#define VIRTIO_BLK_IO_SIZE 0x40u /* IO BAR length (power of two) */
+#define VIRTIO_BLK_QUEUE_SIZE 256u
+#define VIRTIO_BLK_SEG_MAX 126u
+#define VIRTIO_BLK_SIZE_MAX 4096u
+#define VIRTIO_BLK_MAX_BYTES (512u * 1024u) /* bounce buffer */
+
+/* Feature bits (legacy device features register). */
+#define VIRTIO_BLK_F_SIZE_MAX 1
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_BLK_F_FLUSH 9
+
+/* Device status bits. */
+#define VIRTIO_STATUS_ACKNOWLEDGE 0x01
+#define VIRTIO_STATUS_DRIVER 0x02
+#define VIRTIO_STATUS_DRIVER_OK 0x04
+#define VIRTIO_STATUS_FEATURES_OK 0x08
+#define VIRTIO_STATUS_NEEDS_RESET 0x40
+#define VIRTIO_STATUS_FAILED 0x80
+
+/* Request types and status values (5.2.6). */
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+#define VIRTIO_BLK_ID_BYTES 20
+
+struct virtio_blk;
+
+/*
+ * A virtio-blk device for board disk number `disk`, `nsectors` 512-byte
+ * sectors long, interrupting on ISA line `irq`.  `name` (e.g. "vblk0") is
+ * kept by pointer and used as blk_req.device and as the DMA device name.
+ * Allocates the bounce buffer.  NULL on ENOMEM.
+ */
+struct virtio_blk *virtio_blk_create(const char *name, int disk,
+				     uint64_t nsectors, int irq);
+/* Power-on state (status 0, queue down, ISR 0, IRQ considered low).  No host calls. */
+void virtio_blk_reset(struct virtio_blk *vb);
+void virtio_blk_destroy(struct virtio_blk *vb);
+
+/*
+ * Fill *d with the PCI identity of this device and one IO BAR (BAR 0) at
+ * the fixed address `io_base` (aligned to VIRTIO_BLK_IO_SIZE), for
+ * pci_add_function().  The board registers virtio_blk_io at the same base.
+ */
+void virtio_blk_pci_desc(const struct virtio_blk *vb, uint16_t io_base,
+			 struct pci_function_desc *d);
+
+/* bus_io_fn for the IO BAR (region length VIRTIO_BLK_IO_SIZE). */
+int virtio_blk_io(void *dev, const struct host *h, uint64_t off, void *data,
+		  uint32_t len, bool is_write);
+/* bus_regname_fn: "device_features", "guest_features", "queue_pfn",
+ * "queue_size", "queue_select", "queue_notify", "status", "isr", "config". */
+const char *virtio_blk_regname(uint64_t off, bool is_write);
+
+#endif

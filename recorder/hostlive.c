@@ -1,0 +1,209 @@
+/*
+ * hostlive.c - the live host interface (see hostlive.h).  Every call a
+ * device model makes is carried out for real and, when recording, logged
+ * with the seq of the current exit so the replayer can answer it from the
+ * log.  Guest addresses are checked against guest RAM before any access.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "recorder/hostlive.h"
+#include "store/sha256.h"
+
+static uint64_t live_now_ns(void *ctx)
+{
+	return ((struct hostlive *)ctx)->t_ns;
+}
+
+static struct blkraw *live_disk(struct hostlive *hl, const struct blk_req *r)
+{
+	if (r->disk < 0 || r->disk >= hl->ndisks)
+		return NULL;
+	return &hl->disks[r->disk];
+}
+
+static void live_log_blk(struct hostlive *hl, const struct blk_req *r,
+			 const void *buf, int status, uint64_t latency)
+{
+	struct rec_blk b = {
+		.seq = hl->seq, .device = r->device, .disk = r->disk, .op = r->op,
+		.sector = r->sector, .nsectors = r->nsectors, .status = status,
+		.latency_ns = latency,
+	};
+
+	if (!hl->store)
+		return;
+	if (buf && status == 0) {
+		sha256(buf, (size_t)r->nsectors * SECTOR_SIZE, b.hash);
+		b.has_hash = true;
+	}
+	store_put_blk(hl->store, &b);
+}
+
+static int live_blk_read(void *ctx, const struct blk_req *r, void *buf)
+{
+	struct hostlive *hl = ctx;
+	struct blkraw *d = live_disk(hl, r);
+	uint64_t t0 = hostlive_clock();
+	int rc = d ? blkraw_read(d, r->sector, r->nsectors, buf) : -ENODEV;
+
+	if (rc)
+		hl->dev_errors++;
+	live_log_blk(hl, r, buf, rc, hostlive_clock() - t0);
+	return rc;
+}
+
+static int live_blk_write(void *ctx, const struct blk_req *r, const void *buf)
+{
+	struct hostlive *hl = ctx;
+	struct blkraw *d = live_disk(hl, r);
+	uint64_t t0 = hostlive_clock();
+	int rc = d ? blkraw_write(d, r->sector, r->nsectors, buf) : -ENODEV;
+
+	if (rc)
+		hl->dev_errors++;
+	live_log_blk(hl, r, buf, rc, hostlive_clock() - t0);
+	return rc;
+}
+
+static int live_blk_flush(void *ctx, const struct blk_req *r)
+{
+	struct hostlive *hl = ctx;
+	struct blkraw *d = live_disk(hl, r);
+	uint64_t t0 = hostlive_clock();
+	int rc = d ? blkraw_flush(d) : -ENODEV;
+
+	live_log_blk(hl, r, NULL, rc, hostlive_clock() - t0);
+	return rc;
+}
+
+static int live_ram_check(struct hostlive *hl, uint64_t gpa, size_t len)
+{
+	if (gpa > hl->vm->ram_size || len > hl->vm->ram_size - gpa)
+		return -EFAULT;
+	return 0;
+}
+
+static void live_log_dma(struct hostlive *hl, const char *dev, uint64_t gpa,
+			 const void *data, size_t len, int is_write, int status)
+{
+	struct rec_dma d = {
+		.seq = hl->seq, .device = dev, .gpa = gpa, .len = (uint32_t)len,
+		.is_write = (uint8_t)is_write, .status = status,
+		.data = status ? NULL : data,
+	};
+
+	if (hl->store)
+		store_put_dma(hl->store, &d);
+}
+
+static int live_dma_read(void *ctx, const char *dev, uint64_t gpa, void *buf,
+			 size_t len)
+{
+	struct hostlive *hl = ctx;
+	int rc = live_ram_check(hl, gpa, len);
+
+	if (rc == 0)
+		memcpy(buf, hl->vm->ram + gpa, len);
+	else
+		hl->dev_errors++;
+	live_log_dma(hl, dev, gpa, buf, len, 0, rc);
+	return rc;
+}
+
+static int live_dma_write(void *ctx, const char *dev, uint64_t gpa,
+			  const void *buf, size_t len)
+{
+	struct hostlive *hl = ctx;
+	int rc = live_ram_check(hl, gpa, len);
+
+	if (rc == 0)
+		memcpy(hl->vm->ram + gpa, buf, len);
+	else
+		hl->dev_errors++;
+	live_log_dma(hl, dev, gpa, buf, len, 1, rc);
+	return rc;
+}
+
+static void live_irq_set(void *ctx, int line, int level)
+{
+	struct hostlive *hl = ctx;
+	struct rec_irq r = { .seq = hl->seq, .line = line, .level = level };
+
+	for (int i = 0; hl->board && i < hl->board->ndevs; i++)
+		if (hl->board->devs[i].irq == line)
+			r.device = hl->board->devs[i].name;
+	if (hl->store)
+		store_put_irq(hl->store, &r);
+	vm_irq_line(hl->vm, line, level);
+}
+
+void hostlive_console_flush(struct hostlive *hl)
+{
+	size_t done = 0;
+
+	while (done < hl->ncon) {
+		ssize_t n = write(STDOUT_FILENO, hl->con + done, hl->ncon - done);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* stdout gone: the guest's output is lost, not the recording */
+		done += (size_t)n;
+	}
+	hl->ncon = 0;
+}
+
+static void live_console_out(void *ctx, uint8_t byte)
+{
+	struct hostlive *hl = ctx;
+
+	hl->con[hl->ncon++] = (char)byte;
+	if (byte == '\n' || hl->ncon == sizeof(hl->con))
+		hostlive_console_flush(hl);
+}
+
+static int live_console_in(void *ctx, uint8_t *byte)
+{
+	(void)ctx;
+	(void)byte;
+	return 0; /* console input is not wired yet */
+}
+
+static void live_system_event(void *ctx, int event)
+{
+	struct hostlive *hl = ctx;
+
+	if (!hl->event)
+		hl->event = event;
+}
+
+static const struct host_ops live_ops = {
+	.now_ns = live_now_ns,
+	.blk_read = live_blk_read,
+	.blk_write = live_blk_write,
+	.blk_flush = live_blk_flush,
+	.dma_read = live_dma_read,
+	.dma_write = live_dma_write,
+	.irq_set = live_irq_set,
+	.console_out = live_console_out,
+	.console_in = live_console_in,
+	.system_event = live_system_event,
+};
+
+void hostlive_init(struct hostlive *hl, struct store *store, struct vm *vm,
+		   const struct board *board, struct blkraw *disks, int ndisks)
+{
+	memset(hl, 0, sizeof(*hl));
+	hl->store = store;
+	hl->vm = vm;
+	hl->board = board;
+	hl->disks = disks;
+	hl->ndisks = ndisks;
+}
+
+struct host hostlive_host(struct hostlive *hl)
+{
+	return (struct host){ .ops = &live_ops, .ctx = hl };
+}

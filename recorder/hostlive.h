@@ -1,0 +1,50 @@
+/*
+ * hostlive.h - the recorder's implementation of the host interface: real
+ * clock, pread/pwrite on the disk images, guest RAM for DMA, KVM_IRQ_LINE,
+ * stdout for the console -- and a log row for every call (blk_requests,
+ * dma, irqs) stamped with the seq of the exit being handled.
+ */
+#ifndef EXITLOG_HOSTLIVE_H
+#define EXITLOG_HOSTLIVE_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "devices/blkraw.h"
+#include "devices/board.h"
+#include "devices/hostif.h"
+#include "recorder/vm.h"
+#include "store/store.h"
+
+struct hostlive {
+	struct store *store;        /* NULL: recording off (--no-log) */
+	struct vm *vm;
+	const struct board *board;
+	struct blkraw *disks;       /* indexed by board disk index */
+	int ndisks;
+	uint64_t seq;               /* exit being handled */
+	uint64_t t_ns;              /* its t_ns */
+	int event;                  /* HOST_EV_* the guest asked for, 0 if none */
+	int dev_errors;             /* host calls refused (bad DMA, bad range) */
+	size_t ncon;
+	char con[4096];             /* console bytes not yet written */
+};
+
+/* Set up `hl` (caller-owned); all pointers are borrowed. */
+void hostlive_init(struct hostlive *hl, struct store *store, struct vm *vm,
+		   const struct board *board, struct blkraw *disks, int ndisks);
+/* The struct host that device models get. */
+struct host hostlive_host(struct hostlive *hl);
+/* Write buffered console bytes to stdout. */
+void hostlive_console_flush(struct hostlive *hl);
+
+/* CLOCK_MONOTONIC in ns (vDSO, no syscall). */
+static inline uint64_t hostlive_clock(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+#endif

@@ -1,0 +1,260 @@
+/*
+ * record.c - `exitlog record` from validated options to a closed recording
+ * (see recorder.h).  Order matters for bad input: every input is checked
+ * (guest readable, disks openable with a sane size, output absent) before
+ * KVM is touched or the database is created, so a refusal leaves nothing
+ * behind and modifies nothing.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "recorder/boardlog.h"
+#include "recorder/bzimage.h"
+#include "recorder/hostlive.h"
+#include "recorder/loader.h"
+#include "recorder/recorder.h"
+#include "recorder/run.h"
+#include "recorder/vm.h"
+#include "store/sha256.h"
+
+static volatile sig_atomic_t record_stop;
+static struct kvm_run *record_run_page;
+
+static void record_on_signal(int sig)
+{
+	(void)sig;
+	record_stop = 1;
+	if (record_run_page)
+		record_run_page->immediate_exit = 1;
+}
+
+static void record_signals(int install)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = install ? record_on_signal : SIG_DFL;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+}
+
+static void record_now_iso(char *buf, size_t len)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int record_meta_start(struct store *st, const struct record_opts *o,
+			     const struct vm *vm, const struct guest_image *g,
+			     const struct board *b, const struct board_config *cfg,
+			     char (*hashes)[65])
+{
+	char when[32], hex[65];
+	uint8_t d[32];
+	const char *paths[BOARD_MAX_DISKS];
+	int rc = 0;
+
+	record_now_iso(when, sizeof(when));
+	sha256(g->data, g->size, d);
+	sha256_hex(d, hex);
+	rc |= store_meta_set(st, "tool_version", EXITLOG_VERSION);
+	rc |= store_meta_setf(st, "kvm_api_version", "%d", vm->api_version);
+	rc |= store_meta_set(st, "guest", o->guest);
+	rc |= store_meta_set(st, "guest_kind", g->kind == GUEST_BZIMAGE ? "bzimage" : "flat");
+	rc |= store_meta_set(st, "guest_sha256", hex);
+	rc |= store_meta_set(st, "started_at", when);
+	rc |= store_meta_setf(st, "mem_mb", "%llu", (unsigned long long)o->mem_mb);
+	rc |= store_meta_set(st, "vcpus", "1");
+	rc |= store_meta_setf(st, "rtc_epoch", "%llu", (unsigned long long)cfg->rtc_epoch);
+	rc |= store_meta_set(st, "logging", "on");
+	if (o->initrd)
+		rc |= store_meta_set(st, "initrd", o->initrd);
+	if (o->append)
+		rc |= store_meta_set(st, "append", o->append);
+	for (int i = 0; i < cfg->ndisks; i++) {
+		char k[64];
+		paths[i] = o->disks[i].path;
+		snprintf(k, sizeof(k), "disk%d.path", i);
+		rc |= store_meta_set(st, k, o->disks[i].path);
+		snprintf(k, sizeof(k), "disk%d.kind", i);
+		rc |= store_meta_set(st, k, board_disk_kind_name(cfg->disks[i].kind));
+		snprintf(k, sizeof(k), "disk%d.device", i);
+		rc |= store_meta_set(st, k, b->disk_dev[i] ? b->disk_dev[i] : "");
+		snprintf(k, sizeof(k), "disk%d.sectors", i);
+		rc |= store_meta_setf(st, k, "%llu", (unsigned long long)cfg->disks[i].sectors);
+		snprintf(k, sizeof(k), "disk%d.initial_sha256", i);
+		rc |= store_meta_set(st, k, hashes[i]);
+	}
+	if (rc)
+		return -EIO;
+	return boardlog_write(st, b, cfg, paths, hashes);
+}
+
+static int record_meta_end(struct store *st, const struct record_opts *o,
+			   const struct run_result *res, const struct hostlive *hl,
+			   int ndisks)
+{
+	int rc = 0;
+
+	rc |= store_flush(st);
+	rc |= store_meta_set(st, "end_reason", run_end_name(res->end));
+	rc |= store_meta_set(st, "end_message", res->msg);
+	rc |= store_meta_setf(st, "exit_count", "%llu", (unsigned long long)res->exits);
+	rc |= store_meta_setf(st, "device_errors", "%d", hl->dev_errors);
+	for (int i = 0; i < ndisks; i++) {
+		char k[64], hex[65], sql[160];
+		snprintf(k, sizeof(k), "disk%d.final_sha256", i);
+		if (sha256_file(o->disks[i].path, hex) == 0) {
+			rc |= store_meta_set(st, k, hex);
+			snprintf(sql, sizeof(sql), "UPDATE disks SET final_sha256='%s' WHERE idx=%d", hex, i);
+			rc |= store_exec(st, sql, NULL, 0);
+		}
+	}
+	return rc ? -EIO : 0;
+}
+
+/* Inputs first: nothing is created or opened for writing before they pass. */
+static int record_check_inputs(const struct record_opts *o, struct guest_image *g,
+			       struct blkraw *disks, struct board_config *cfg,
+			       char (*hashes)[65], char *err, size_t errlen)
+{
+	struct stat st;
+	int rc;
+
+	rc = loader_read(o->guest, g, err, errlen);
+	if (rc)
+		return rc;
+	if (!o->nolog && !o->force && stat(o->out, &st) == 0) {
+		snprintf(err, errlen, "%s: already exists (use --force to replace it)", o->out);
+		return -EEXIST;
+	}
+	if (o->mem_mb < 1 || o->mem_mb > 3072) {
+		snprintf(err, errlen, "--mem %llu: must be 1..3072 MiB", (unsigned long long)o->mem_mb);
+		return -EINVAL;
+	}
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->ram_bytes = o->mem_mb << 20;
+	cfg->rtc_epoch = (uint64_t)time(NULL);
+	for (int i = 0; i < o->ndisks; i++) {
+		rc = blkraw_open(&disks[i], o->disks[i].path, true, err, errlen);
+		if (rc)
+			return rc;
+		cfg->disks[i].kind = o->disks[i].kind;
+		cfg->disks[i].sectors = disks[i].sectors;
+		cfg->ndisks = i + 1;
+		rc = sha256_file(o->disks[i].path, hashes[i]);
+		if (rc) {
+			snprintf(err, errlen, "%s: %s", o->disks[i].path, strerror(-rc));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int recorder_run(const struct record_opts *o)
+{
+	struct blkraw disks[BOARD_MAX_DISKS];
+	char hashes[BOARD_MAX_DISKS][65];
+	struct board_config cfg;
+	struct guest_image g;
+	struct run_result res;
+	struct hostlive hl;
+	struct store *st = NULL;
+	struct board board;
+	struct vm vm;
+	char err[512] = "";
+	int rc, status = 2, nopen;
+
+	for (int i = 0; i < BOARD_MAX_DISKS; i++)
+		disks[i].fd = -1;
+	memset(&g, 0, sizeof(g));
+	rc = record_check_inputs(o, &g, disks, &cfg, hashes, err, sizeof(err));
+	nopen = o->ndisks;
+	if (rc)
+		goto out_inputs;
+	if (g.kind != GUEST_BZIMAGE && (o->initrd || o->append)) {
+		snprintf(err, sizeof(err), "--initrd/--append need a bzImage guest; %s is a flat binary",
+			 o->guest);
+		goto out_inputs;
+	}
+	rc = vm_create(&vm, o->mem_mb << 20, g.kind == GUEST_BZIMAGE, err, sizeof(err));
+	if (rc)
+		goto out_inputs;
+	rc = board_create(&board, &cfg);
+	if (rc) {
+		snprintf(err, sizeof(err), "building the board: %s", strerror(-rc));
+		goto out_vm;
+	}
+	if (g.kind == GUEST_BZIMAGE)
+		rc = bzimage_load(&vm, &g, o->initrd, o->append, err, sizeof(err));
+	else
+		rc = loader_load_flat(&vm, &g, err, sizeof(err));
+	if (rc)
+		goto out_board;
+	if (!o->nolog) {
+		rc = store_create(&st, o->out, o->force, err, sizeof(err));
+		if (rc)
+			goto out_board;
+		rc = record_meta_start(st, o, &vm, &g, &board, &cfg, hashes);
+		if (rc) {
+			snprintf(err, sizeof(err), "%s: cannot write the recording's header", o->out);
+			goto out_store;
+		}
+	}
+
+	hostlive_init(&hl, st, &vm, &board, disks, cfg.ndisks);
+	record_run_page = vm.run;
+	record_stop = 0;
+	record_signals(1);
+	rc = run_loop(&vm, &board, &hl, st, hostlive_clock(), &record_stop, &res);
+	record_signals(0);
+	record_run_page = NULL;
+	if (rc) {
+		snprintf(err, sizeof(err), "run loop: %s", strerror(-rc));
+		goto out_store;
+	}
+	for (int i = 0; i < cfg.ndisks; i++)
+		blkraw_flush(&disks[i]);
+	if (st && record_meta_end(st, o, &res, &hl, cfg.ndisks)) {
+		snprintf(err, sizeof(err), "%s: cannot finish the recording", o->out);
+		goto out_store;
+	}
+	status = run_end_clean(res.end) ? 0 : 1;
+	if (st) {
+		int crc = store_close(st);
+		st = NULL;
+		if (crc) {
+			snprintf(err, sizeof(err), "%s: closing the recording failed", o->out);
+			status = 2;
+			goto out_board;
+		}
+	}
+	fprintf(stderr, "exitlog: %s; %llu exits%s%s\n", res.msg,
+		(unsigned long long)res.exits, o->nolog ? "" : " recorded in ",
+		o->nolog ? " (recording off)" : o->out);
+	goto out_board;
+
+out_store:
+	if (st)
+		store_close(st);
+out_board:
+	board_destroy(&board);
+out_vm:
+	vm_destroy(&vm);
+out_inputs:
+	for (int i = 0; i < nopen; i++)
+		blkraw_close(&disks[i]);
+	loader_free(&g);
+	if (status == 2 && err[0])
+		fprintf(stderr, "exitlog: %s\n", err);
+	return status;
+}

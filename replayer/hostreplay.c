@@ -1,0 +1,411 @@
+/*
+ * hostreplay.c - the replay host interface (see hostreplay.h): answers a
+ * device model's host calls from the log rows of the current exit,
+ * compares them, and (replay -o) logs them as the model made them.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "replayer/hostreplay.h"
+#include "store/sha256.h"
+
+static const char *const op_names[] = {
+	[BLK_OP_READ] = "read", [BLK_OP_WRITE] = "write", [BLK_OP_FLUSH] = "flush",
+};
+
+const char *hostreplay_op_name(int op)
+{
+	return op >= 0 && op <= BLK_OP_FLUSH ? op_names[op] : "?";
+}
+
+__attribute__((format(printf, 4, 5)))
+static void hr_div(struct hostreplay *hr, uint64_t seq, const char *dev,
+		   const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	hr->ndiv++;
+	if (hr->diverge)
+		hr->diverge(hr->diverge_arg, seq, dev, msg);
+}
+
+static void hr_step(struct hostreplay *hr, struct replay_cur *c)
+{
+	if (replay_cur_next(c) < 0)
+		hr->fatal = -EIO;
+}
+
+static const char *col_text(sqlite3_stmt *st, int i)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	return t ? (const char *)t : "";
+}
+
+static unsigned long long col_u64(sqlite3_stmt *st, int i)
+{
+	return (unsigned long long)sqlite3_column_int64(st, i);
+}
+
+static uint64_t hr_now_ns(void *ctx)
+{
+	return ((struct hostreplay *)ctx)->t_ns;
+}
+
+static void hr_log_blk(struct hostreplay *hr, const struct blk_req *r,
+		       const void *data, int status, uint64_t latency)
+{
+	struct rec_blk b = {
+		.seq = hr->seq, .device = r->device, .disk = r->disk, .op = r->op,
+		.sector = r->sector, .nsectors = r->nsectors, .status = status,
+		.latency_ns = latency,
+	};
+
+	if (!hr->out)
+		return;
+	if (data && status == 0) {
+		sha256(data, (size_t)r->nsectors * SECTOR_SIZE, b.hash);
+		b.has_hash = true;
+	}
+	store_put_blk(hr->out, &b);
+}
+
+/* Carry out a block request on the overlay; rbuf for reads, wbuf for writes. */
+static int hr_blk_do(struct hostreplay *hr, const struct blk_req *r, void *rbuf,
+		     const void *wbuf)
+{
+	struct overlay *ov;
+
+	if (r->op == BLK_OP_FLUSH)
+		return 0;
+	if (r->disk < 0 || r->disk >= hr->ndisks || !hr->disks[r->disk])
+		return -ENODEV;
+	ov = hr->disks[r->disk];
+	return rbuf ? overlay_read(ov, r->sector, r->nsectors, rbuf)
+		    : overlay_write(ov, r->sector, r->nsectors, wbuf);
+}
+
+static int hr_blk(struct hostreplay *hr, const struct blk_req *r, void *rbuf,
+		  const void *wbuf)
+{
+	struct replay_cur *c = hr->blk;
+	sqlite3_stmt *st = c->st;
+	const char *op = hostreplay_op_name(r->op);
+	const void *data = rbuf ? (const void *)rbuf : wbuf;
+	char want[65] = "", got[65];
+	uint64_t latency = 0;
+	bool match = false, hashed = false;
+	int status = 0;
+
+	hr->nblk++;
+	if (c->seq == hr->seq) {
+		const char *ldev = col_text(st, BLK_DEVICE), *lop = col_text(st, BLK_OP);
+		unsigned long long lsec = col_u64(st, BLK_SECTOR), ln = col_u64(st, BLK_NSECTORS);
+
+		match = !strcmp(ldev, r->device) && !strcmp(lop, op) &&
+			lsec == r->sector && ln == r->nsectors;
+		if (!match)
+			hr_div(hr, hr->seq, r->device,
+			       "blk: expected %s sector %llu n %llu (%s), model issued %s sector %llu n %u (%s)",
+			       lop, lsec, ln, ldev, op, (unsigned long long)r->sector,
+			       r->nsectors, r->device);
+		status = sqlite3_column_int(st, BLK_STATUS);
+		latency = col_u64(st, BLK_LATENCY);
+		if (sqlite3_column_type(st, BLK_HASH) == SQLITE_TEXT) {
+			snprintf(want, sizeof(want), "%s", col_text(st, BLK_HASH));
+			hashed = true;
+		}
+		hr_step(hr, c);
+	} else {
+		hr_div(hr, hr->seq, r->device,
+		       "blk: model issued %s sector %llu n %u, the recording has no request here",
+		       op, (unsigned long long)r->sector, r->nsectors);
+	}
+	/* a logged failure is replayed as the same failure, nothing touched */
+	if (status == 0) {
+		status = hr_blk_do(hr, r, rbuf, wbuf);
+		if (status && match)
+			hr_div(hr, hr->seq, r->device, "blk %s sector %llu n %u: %s in the replay, 0 in the recording",
+			       op, (unsigned long long)r->sector, r->nsectors, strerror(-status));
+	}
+	if (status == 0 && data && match) {
+		uint8_t d[32];
+
+		sha256(data, (size_t)r->nsectors * SECTOR_SIZE, d);
+		sha256_hex(d, got);
+		if (!hashed || strcmp(got, want))
+			hr_div(hr, hr->seq, r->device,
+			       "blk %s sector %llu n %u: data sha256 %s, recording has %s",
+			       op, (unsigned long long)r->sector, r->nsectors, got,
+			       hashed ? want : "none");
+	}
+	hr_log_blk(hr, r, data, status, latency);
+	return status;
+}
+
+static int hr_blk_read(void *ctx, const struct blk_req *r, void *buf)
+{
+	return hr_blk(ctx, r, buf, NULL);
+}
+
+static int hr_blk_write(void *ctx, const struct blk_req *r, const void *buf)
+{
+	return hr_blk(ctx, r, NULL, buf);
+}
+
+static int hr_blk_flush(void *ctx, const struct blk_req *r)
+{
+	return hr_blk(ctx, r, NULL, NULL);
+}
+
+static void hr_log_dma(struct hostreplay *hr, const char *dev, uint64_t gpa,
+		       const void *data, size_t len, int is_write, int status)
+{
+	struct rec_dma d = {
+		.seq = hr->seq, .device = dev, .gpa = gpa, .len = (uint32_t)len,
+		.is_write = (uint8_t)is_write, .status = status,
+		.data = status ? NULL : data,
+	};
+
+	if (hr->out)
+		store_put_dma(hr->out, &d);
+}
+
+/*
+ * The next dma row against the model's access.  For a read, the logged
+ * bytes are served into rbuf; for a write, wbuf is compared with them.
+ */
+static int hr_dma(struct hostreplay *hr, const char *dev, uint64_t gpa,
+		  void *rbuf, const void *wbuf, size_t len)
+{
+	struct replay_cur *c = hr->dma;
+	sqlite3_stmt *st = c->st;
+	int is_write = wbuf != NULL, status = -EFAULT;
+	const char *dir = is_write ? "write" : "read";
+
+	hr->ndma++;
+	if (c->seq == hr->seq) {
+		const char *ldev = col_text(st, DMA_DEVICE);
+		unsigned long long lgpa = col_u64(st, DMA_GPA), llen = col_u64(st, DMA_LEN);
+		int lw = sqlite3_column_int(st, DMA_IS_WRITE);
+		const uint8_t *ld = sqlite3_column_blob(st, DMA_DATA);
+		size_t nb = (size_t)sqlite3_column_bytes(st, DMA_DATA);
+		bool match = !strcmp(ldev, dev) && lgpa == gpa && llen == len && lw == is_write;
+
+		status = sqlite3_column_int(st, DMA_STATUS);
+		if (!match)
+			hr_div(hr, hr->seq, dev,
+			       "dma: expected %s gpa 0x%llx len %llu (%s), model issued %s gpa 0x%llx len %zu (%s)",
+			       lw ? "write" : "read", lgpa, llen, ldev, dir,
+			       (unsigned long long)gpa, len, dev);
+		if (status == 0 && !is_write) {
+			size_t n = nb < len ? nb : len;
+
+			if (n)
+				memcpy(rbuf, ld, n);
+			memset((uint8_t *)rbuf + n, 0, len - n);
+			if (match && nb != len)
+				hr_div(hr, hr->seq, dev, "dma read gpa 0x%llx len %zu: the recording holds %zu bytes",
+				       (unsigned long long)gpa, len, nb);
+		} else if (status == 0 && match) {
+			size_t i = 0;
+
+			while (i < len && i < nb && ld[i] == ((const uint8_t *)wbuf)[i])
+				i++;
+			if (i < len || nb != len)
+				hr_div(hr, hr->seq, dev,
+				       "dma write gpa 0x%llx len %zu: data differs at byte %zu (expected %02x got %02x)",
+				       (unsigned long long)gpa, len, i, i < nb ? ld[i] : 0,
+				       i < len ? ((const uint8_t *)wbuf)[i] : 0);
+		}
+		hr_step(hr, c);
+	} else {
+		hr_div(hr, hr->seq, dev, "dma: model issued %s gpa 0x%llx len %zu, the recording has none here",
+		       dir, (unsigned long long)gpa, len);
+		if (!is_write)
+			memset(rbuf, 0, len);
+	}
+	hr_log_dma(hr, dev, gpa, is_write ? wbuf : rbuf, len, is_write, status);
+	return status;
+}
+
+static int hr_dma_read(void *ctx, const char *dev, uint64_t gpa, void *buf,
+		       size_t len)
+{
+	return hr_dma(ctx, dev, gpa, buf, NULL, len);
+}
+
+static int hr_dma_write(void *ctx, const char *dev, uint64_t gpa,
+			const void *buf, size_t len)
+{
+	return hr_dma(ctx, dev, gpa, NULL, buf, len);
+}
+
+static const char *hr_irq_dev(const struct hostreplay *hr, int line)
+{
+	return line >= 0 && line < HOSTREPLAY_MAX_IRQ ? hr->irq_dev[line] : NULL;
+}
+
+static void hr_irq_set(void *ctx, int line, int level)
+{
+	struct hostreplay *hr = ctx;
+	struct replay_cur *c = hr->irq;
+	const char *dev = hr_irq_dev(hr, line);
+
+	hr->nirq++;
+	if (c->seq == hr->seq) {
+		int ll = sqlite3_column_int(c->st, IRQ_LINE);
+		int lv = sqlite3_column_int(c->st, IRQ_LEVEL);
+
+		if (ll != line || lv != level)
+			hr_div(hr, hr->seq, dev, "irq: expected line %d level %d, model set line %d level %d",
+			       ll, lv, line, level);
+		hr_step(hr, c);
+	} else {
+		hr_div(hr, hr->seq, dev, "irq: model set line %d level %d, the recording has none here",
+		       line, level);
+	}
+	if (hr->out) {
+		struct rec_irq r = { .seq = hr->seq, .line = line, .level = level, .device = dev };
+		store_put_irq(hr->out, &r);
+	}
+}
+
+void hostreplay_console_flush(struct hostreplay *hr)
+{
+	if (hr->console && hr->ncon)
+		fprintf(hr->console, "console: %.*s\n", (int)hr->ncon, hr->con);
+	hr->ncon = 0;
+}
+
+static void hr_console_out(void *ctx, uint8_t byte)
+{
+	struct hostreplay *hr = ctx;
+
+	if (!hr->console)
+		return;
+	if (byte == '\n') {
+		if (!hr->ncon)
+			fprintf(hr->console, "console: \n");
+		hostreplay_console_flush(hr);
+		return;
+	}
+	hr->con[hr->ncon++] = (char)byte;
+	if (hr->ncon == sizeof(hr->con))
+		hostreplay_console_flush(hr);
+}
+
+static int hr_console_in(void *ctx, uint8_t *byte)
+{
+	(void)ctx;
+	(void)byte;
+	return 0;
+}
+
+static void hr_system_event(void *ctx, int event)
+{
+	struct hostreplay *hr = ctx;
+
+	if (!hr->event) {
+		hr->event = event;
+		hr->event_seq = hr->seq;
+	}
+}
+
+static const struct host_ops replay_ops = {
+	.now_ns = hr_now_ns,
+	.blk_read = hr_blk_read,
+	.blk_write = hr_blk_write,
+	.blk_flush = hr_blk_flush,
+	.dma_read = hr_dma_read,
+	.dma_write = hr_dma_write,
+	.irq_set = hr_irq_set,
+	.console_out = hr_console_out,
+	.console_in = hr_console_in,
+	.system_event = hr_system_event,
+};
+
+void hostreplay_init(struct hostreplay *hr, struct replay_log *log,
+		     const struct board *b, struct overlay **disks, int ndisks,
+		     hostreplay_diverge_fn diverge, void *arg)
+{
+	memset(hr, 0, sizeof(*hr));
+	hr->blk = &log->c[RT_BLK];
+	hr->irq = &log->c[RT_IRQ];
+	hr->dma = &log->c[RT_DMA];
+	hr->disks = disks;
+	hr->ndisks = ndisks;
+	hr->diverge = diverge;
+	hr->diverge_arg = arg;
+	for (int i = 0; b && i < b->ndevs; i++)
+		if (b->devs[i].irq >= 0 && b->devs[i].irq < HOSTREPLAY_MAX_IRQ)
+			hr->irq_dev[b->devs[i].irq] = b->devs[i].name;
+}
+
+struct host hostreplay_host(struct hostreplay *hr)
+{
+	return (struct host){ .ops = &replay_ops, .ctx = hr };
+}
+
+/* Consume every row with seq <= upto; report each unless `quiet`. */
+static void hr_left(struct hostreplay *hr, uint64_t upto, bool quiet)
+{
+	struct replay_cur *c;
+
+	for (c = hr->blk; c->seq <= upto && !hr->fatal; hr_step(hr, c)) {
+		if (quiet)
+			continue;
+		hr_div(hr, c->seq, col_text(c->st, BLK_DEVICE),
+		       "blk: expected %s sector %llu n %llu (%s), model issued nothing",
+		       col_text(c->st, BLK_OP), col_u64(c->st, BLK_SECTOR),
+		       col_u64(c->st, BLK_NSECTORS), col_text(c->st, BLK_DEVICE));
+	}
+	for (c = hr->irq; c->seq <= upto && !hr->fatal; hr_step(hr, c)) {
+		if (quiet)
+			continue;
+		hr_div(hr, c->seq, hr_irq_dev(hr, sqlite3_column_int(c->st, IRQ_LINE)),
+		       "irq: expected line %d level %d, model set nothing",
+		       sqlite3_column_int(c->st, IRQ_LINE), sqlite3_column_int(c->st, IRQ_LEVEL));
+	}
+	for (c = hr->dma; c->seq <= upto && !hr->fatal; hr_step(hr, c)) {
+		if (quiet)
+			continue;
+		hr_div(hr, c->seq, col_text(c->st, DMA_DEVICE),
+		       "dma: expected %s gpa 0x%llx len %llu (%s), model issued nothing",
+		       sqlite3_column_int(c->st, DMA_IS_WRITE) ? "write" : "read",
+		       col_u64(c->st, DMA_GPA), col_u64(c->st, DMA_LEN),
+		       col_text(c->st, DMA_DEVICE));
+	}
+}
+
+void hostreplay_begin(struct hostreplay *hr, uint64_t seq, uint64_t t_ns)
+{
+	if (hr->blk->seq < seq || hr->irq->seq < seq || hr->dma->seq < seq)
+		hr_left(hr, seq - 1, false);
+	hr->seq = seq;
+	hr->t_ns = t_ns;
+}
+
+void hostreplay_end(struct hostreplay *hr)
+{
+	if (hr->blk->seq <= hr->seq || hr->irq->seq <= hr->seq || hr->dma->seq <= hr->seq)
+		hr_left(hr, hr->seq, false);
+}
+
+void hostreplay_skip(struct hostreplay *hr, uint64_t seq)
+{
+	hr->seq = seq;
+	if (hr->blk->seq <= seq || hr->irq->seq <= seq || hr->dma->seq <= seq)
+		hr_left(hr, seq, true);
+}
+
+void hostreplay_rest(struct hostreplay *hr)
+{
+	hr_left(hr, REPLAY_SEQ_END - 1, false);
+}

@@ -1,0 +1,279 @@
+/*
+ * replay_setup.c - everything a replay checks before the first exit: the
+ * recording opens as an exitlog database of a known schema version, its
+ * board (disks table: kind and size per disk index) can be built by this
+ * binary and matches its devices rows, and every disk image exists, has the
+ * recorded size and hashes to the recording's initial image hash.  Images
+ * are opened read-only under copy-on-write overlays.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "replayer/replay_int.h"
+#include "store/sha256.h"
+
+void replay_error(struct replay *r, const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("exitlog: ", r->err);
+	va_start(ap, fmt);
+	vfprintf(r->err, fmt, ap);
+	va_end(ap);
+	fputc('\n', r->err);
+}
+
+const char *replay_reason_name(struct replay *r, uint32_t reason)
+{
+	static char buf[32];
+
+	if (reason < 64 && r->reason_names[reason])
+		return r->reason_names[reason];
+	snprintf(buf, sizeof(buf), "reason %u", reason);
+	return buf;
+}
+
+static int setup_meta(struct replay *r)
+{
+	sqlite3_stmt *st = NULL;
+	char v[64];
+
+	r->exit_count = -1;
+	if (store_meta_get(r->db, "exit_count", v, sizeof(v)) == 0)
+		r->exit_count = strtoll(v, NULL, 10);
+	if (store_meta_get(r->db, "end_reason", r->end_reason, sizeof(r->end_reason)))
+		r->end_reason[0] = 0;
+	/* The board's clock and memory size, as the recorder built them. */
+	if (store_meta_get(r->db, "rtc_epoch", v, sizeof(v)) == 0)
+		r->cfg.rtc_epoch = strtoull(v, NULL, 10);
+	if (store_meta_get(r->db, "mem_mb", v, sizeof(v)) == 0)
+		r->cfg.ram_bytes = strtoull(v, NULL, 10) << 20;
+	if (sqlite3_prepare_v2(r->db, "SELECT reason, name FROM exit_reasons", -1, &st,
+			       NULL) != SQLITE_OK)
+		return 0; /* names are for reports only */
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		int reason = sqlite3_column_int(st, 0);
+		const unsigned char *n = sqlite3_column_text(st, 1);
+
+		if (reason >= 0 && reason < 64 && n && !r->reason_names[reason])
+			r->reason_names[reason] = strdup((const char *)n);
+	}
+	sqlite3_finalize(st);
+	return 0;
+}
+
+static void copy_col(sqlite3_stmt *st, int i, char *buf, size_t len)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+
+	snprintf(buf, len, "%s", t ? (const char *)t : "");
+}
+
+/* The disks table -> r->cfg and r->disks[] (paths, hashes). */
+static int setup_disks_table(struct replay *r)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = 0, n = 0;
+
+	if (sqlite3_prepare_v2(r->db, "SELECT idx, device, kind, path, sectors, initial_sha256,"
+			       " final_sha256 FROM disks ORDER BY idx", -1, &st, NULL) != SQLITE_OK) {
+		replay_error(r, "%s: not a complete exitlog recording (%s)", r->o->db,
+			     sqlite3_errmsg(r->db));
+		return -EINVAL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct replay_disk *d = &r->disks[n];
+		char kind[32];
+		int k;
+
+		if (n >= BOARD_MAX_DISKS || sqlite3_column_int(st, 0) != n) {
+			replay_error(r, "%s: damaged recording: disks table is not indexed 0..%d",
+				     r->o->db, BOARD_MAX_DISKS - 1);
+			rc = -EINVAL;
+			goto out;
+		}
+		copy_col(st, 1, d->device, sizeof(d->device));
+		copy_col(st, 2, kind, sizeof(kind));
+		copy_col(st, 3, d->rec_path, sizeof(d->rec_path));
+		copy_col(st, 5, d->initial, sizeof(d->initial));
+		copy_col(st, 6, d->final, sizeof(d->final));
+		k = board_disk_kind_parse(kind);
+		if (k < 0) {
+			replay_error(r, "%s: disk %d has kind '%s', which this build does not know",
+				     r->o->db, n, kind);
+			rc = -EINVAL;
+			goto out;
+		}
+		r->cfg.disks[n].kind = (enum disk_kind)k;
+		r->cfg.disks[n].sectors = (uint64_t)sqlite3_column_int64(st, 4);
+		n++;
+	}
+	if (rc != SQLITE_DONE) {
+		replay_error(r, "%s: damaged recording: %s", r->o->db, sqlite3_errmsg(r->db));
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = 0;
+	r->cfg.ndisks = n;
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* The recording's devices rows must be exactly the board's devices. */
+static int setup_check_devices(struct replay *r)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, nrows = 0;
+
+	if (sqlite3_prepare_v2(r->db, "SELECT name, kind FROM devices", -1, &st, NULL) != SQLITE_OK) {
+		replay_error(r, "%s: not a complete exitlog recording (%s)", r->o->db,
+			     sqlite3_errmsg(r->db));
+		return -EINVAL;
+	}
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(st, 0);
+		const char *kind = (const char *)sqlite3_column_text(st, 1);
+		const struct board_dev *d = name ? board_find(&r->board, name) : NULL;
+
+		nrows++;
+		if (!d || !kind || strcmp(d->kind, kind)) {
+			replay_error(r, "%s: the recording's board has device %s (%s), which this "
+				     "build's board does not have; it cannot be replayed here",
+				     r->o->db, name ? name : "NULL", kind ? kind : "NULL");
+			rc = -EINVAL;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		replay_error(r, "%s: damaged recording: %s", r->o->db, sqlite3_errmsg(r->db));
+		rc = -EINVAL;
+		goto out;
+	}
+	rc = 0;
+	if (nrows != r->board.ndevs) {
+		replay_error(r, "%s: the recording's board has %d devices, this build's board for "
+			     "its disks has %d; it cannot be replayed here", r->o->db, nrows,
+			     r->board.ndevs);
+		rc = -EINVAL;
+	}
+	for (int i = 0; !rc && i < r->cfg.ndisks; i++) {
+		const char *dev = r->board.disk_dev[i];
+
+		if (!dev || strcmp(dev, r->disks[i].device)) {
+			replay_error(r, "%s: disk %d is attached to %s in the recording, to %s here",
+				     r->o->db, i, r->disks[i].device, dev ? dev : "nothing");
+			rc = -EINVAL;
+		}
+	}
+out:
+	sqlite3_finalize(st);
+	return rc;
+}
+
+static int setup_open_disk(struct replay *r, int i)
+{
+	struct replay_disk *d = &r->disks[i];
+	char hex[65], err[512];
+	int rc;
+
+	d->path = i < r->o->ndisks ? r->o->disks[i] : d->rec_path;
+	rc = sha256_file(d->path, hex);
+	if (rc) {
+		replay_error(r, "%s: %s (disk %d%s)", d->path, strerror(-rc), i,
+			     i < r->o->ndisks ? "" : "; give the image with --disk");
+		return rc;
+	}
+	if (strcmp(hex, d->initial)) {
+		replay_error(r, "%s: sha256 %s does not match the recording's initial image "
+			     "hash %s (disk %d)", d->path, hex, d->initial, i);
+		return -EINVAL;
+	}
+	rc = overlay_open(&d->ov, d->path, r->o->spill_bytes, err, sizeof(err));
+	if (rc) {
+		replay_error(r, "%s (disk %d)", err, i);
+		return rc;
+	}
+	if (overlay_sectors(d->ov) != r->cfg.disks[i].sectors) {
+		replay_error(r, "%s: %llu sectors, the recording's disk %d has %llu", d->path,
+			     (unsigned long long)overlay_sectors(d->ov), i,
+			     (unsigned long long)r->cfg.disks[i].sectors);
+		return -EINVAL;
+	}
+	r->ovs[i] = d->ov;
+	return 0;
+}
+
+int replay_setup_open(struct replay *r)
+{
+	char err[512];
+	int rc;
+
+	rc = replay_open_db(r->o->db, &r->db, err, sizeof(err));
+	if (rc) {
+		replay_error(r, "%s", err);
+		return rc;
+	}
+	rc = setup_meta(r);
+	if (!rc)
+		rc = setup_disks_table(r);
+	if (rc)
+		return rc;
+	if (r->o->ndisks > r->cfg.ndisks) {
+		replay_error(r, "--disk given %d times, the recording has %d disk%s", r->o->ndisks,
+			     r->cfg.ndisks, r->cfg.ndisks == 1 ? "" : "s");
+		return -EINVAL;
+	}
+	rc = board_create(&r->board, &r->cfg);
+	if (rc) {
+		replay_error(r, "%s: this build cannot build the recording's board: %s",
+			     r->o->db, rc == -EOPNOTSUPP ? "a disk kind it does not support"
+							 : strerror(-rc));
+		return rc;
+	}
+	r->have_board = true;
+	rc = setup_check_devices(r);
+	for (int i = 0; !rc && i < r->cfg.ndisks; i++)
+		rc = setup_open_disk(r, i);
+	if (rc)
+		return rc;
+	if (r->o->device && !board_find(&r->board, r->o->device)) {
+		replay_error(r, "--device %s: the recording's board has no such device",
+			     r->o->device);
+		return -EINVAL;
+	}
+	rc = replay_log_open(&r->log, r->db, r->o->until, err, sizeof(err));
+	if (rc) {
+		replay_error(r, "%s: %s", r->o->db, err);
+		return rc;
+	}
+	r->have_log = true;
+	if (replay_log_prime(&r->log)) {
+		replay_error(r, "%s: damaged recording: %s", r->o->db, sqlite3_errmsg(r->db));
+		return -EIO;
+	}
+	return 0;
+}
+
+void replay_setup_close(struct replay *r)
+{
+	if (r->have_log)
+		replay_log_close(&r->log);
+	r->have_log = false;
+	for (int i = 0; i < BOARD_MAX_DISKS; i++) {
+		overlay_close(r->disks[i].ov);
+		r->disks[i].ov = NULL;
+		r->ovs[i] = NULL;
+	}
+	if (r->have_board)
+		board_destroy(&r->board);
+	r->have_board = false;
+	for (int i = 0; i < 64; i++) {
+		free((void *)r->reason_names[i]);
+		r->reason_names[i] = NULL;
+	}
+	sqlite3_close(r->db);
+	r->db = NULL;
+}

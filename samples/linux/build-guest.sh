@@ -1,0 +1,39 @@
+#!/bin/sh
+# build-guest.sh - `make linux-guest`: build/guest/vmlinuz (Debian's kernel,
+# the same package the sandbox boots, fetched by scripts/install-deps) and
+# build/guest/initrd.img (static busybox, the IDE and virtio-blk driver
+# modules, and samples/linux/init).  Rebuilt only when an input changed.
+set -eu
+top=$(cd "$(dirname "$0")/../.." && pwd)
+kdir=$top/build/cache/kernel
+out=$top/build/guest
+[ -f "$kdir/vmlinuz" ] || { echo "build-guest: no kernel in $kdir (run scripts/install-deps)" >&2; exit 1; }
+busybox=$(command -v busybox || true)
+[ -x /bin/busybox ] && busybox=/bin/busybox
+[ -n "$busybox" ] || { echo "build-guest: busybox-static is not installed" >&2; exit 1; }
+mkdir -p "$out"
+if [ "$out/initrd.img" -nt "$top/samples/linux/init" ] && [ "$out/initrd.img" -nt "$kdir/VERSION" ] &&
+   [ "$out/initrd.img" -nt "$0" ] && [ -f "$out/vmlinuz" ]; then
+	exit 0
+fi
+cp "$kdir/vmlinuz" "$out/vmlinuz"
+
+# Load order from /work/shared/design/linux-guest.md (each .ko's depends=).
+mods="scsi_common scsi_mod libata pata_legacy crct10dif_common crc-t10dif crc64 crc64-rocksoft t10-pi sd_mod virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" "$root/tmp" "$root/etc" "$root/lib/modules"
+cp "$busybox" "$root/bin/busybox"
+ln -s busybox "$root/bin/sh"
+cp "$top/samples/linux/init" "$root/init"
+chmod 755 "$root/init"
+: > "$root/etc/modules.order"
+for m in $mods; do
+	f=$(find "$kdir/modules/kernel" -name "$m.ko" | head -n1)
+	[ -n "$f" ] || { echo "build-guest: module $m not found" >&2; exit 1; }
+	cp "$f" "$root/lib/modules/$m.ko"
+	echo "$m" >> "$root/etc/modules.order"
+done
+(cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) > "$out/initrd.img.tmp"
+mv "$out/initrd.img.tmp" "$out/initrd.img"
+echo "build-guest: $out/vmlinuz $out/initrd.img ($(wc -c < "$out/initrd.img") bytes)"

@@ -1,0 +1,12 @@
+-- iopath.sql - `exitlog iopath`: one row per block request with the exits
+-- attributed to it and the time in each layer (see v_iopath in
+-- schema/exitlog.sql and "iopath" in docs/analyzer.md for the rule).
+-- Parameter :request - one request id, or NULL for all requests.
+SELECT id, device, op, sector, nsectors, kib, status, issue_seq, span, lead_id,
+       span_requests, command, first_seq, last_seq, exits, setup_exits,
+       command_exits, data_exits, status_exits, notify_exits, other_exits,
+       data_bytes, dma_bytes, irqs, guest_ns, handle_ns, device_ns, backend_ns,
+       wall_ns
+FROM v_iopath
+WHERE :request IS NULL OR id = :request
+ORDER BY id;

@@ -1,0 +1,33 @@
+-- stat_blk.sql - `exitlog stat --event blk`: block requests per (device, op)
+-- from blk_requests (a small table: no summary needed).
+-- Parameter :vcpu - one vCPU index (the vCPU of the exit that issued the
+--   request), or NULL for all vCPUs.
+-- Rows: every (device, op) that occurred plus read/write/flush for every
+-- disk of the board.  Latencies are the backend's latency_ns; requests
+-- without one are counted but not timed.  p99_ns is the nearest-rank 99th
+-- percentile: the ceil(0.99 * timed)-th smallest latency.
+WITH r AS (
+    SELECT b.device, b.op, b.nsectors, b.status, b.latency_ns
+    FROM blk_requests b LEFT JOIN exits e ON e.seq = b.seq
+    WHERE :vcpu IS NULL OR e.vcpu = :vcpu),
+a AS (
+    SELECT device, op, count(*) AS requests, sum(status <> 0) AS errors,
+           sum(nsectors) AS sectors, count(latency_ns) AS timed,
+           min(latency_ns) AS lat_min, max(latency_ns) AS lat_max, sum(latency_ns) AS lat_sum
+    FROM r GROUP BY device, op),
+rk AS (
+    SELECT device, op, latency_ns,
+           row_number() OVER (PARTITION BY device, op ORDER BY latency_ns) AS rn,
+           count(*) OVER (PARTITION BY device, op) AS cnt
+    FROM r WHERE latency_ns IS NOT NULL),
+p AS (SELECT device, op, latency_ns AS p99 FROM rk WHERE rn = (99 * cnt + 99) / 100),
+k AS (SELECT device, op FROM a
+      UNION SELECT d.device, o.op FROM disks d CROSS JOIN
+            (SELECT 'read' AS op UNION ALL SELECT 'write' UNION ALL SELECT 'flush') o)
+SELECT k.device, k.op, coalesce(a.requests, 0) AS requests, coalesce(a.errors, 0) AS errors,
+       coalesce(a.sectors, 0) AS sectors, coalesce(a.sectors, 0) * 512 AS bytes,
+       coalesce(a.timed, 0) AS timed, a.lat_min AS lat_min_ns, a.lat_max AS lat_max_ns,
+       a.lat_sum AS lat_sum_ns, p.p99 AS p99_ns
+FROM k LEFT JOIN a ON a.device = k.device AND a.op = k.op
+LEFT JOIN p ON p.device = k.device AND p.op = k.op
+ORDER BY k.device, k.op;

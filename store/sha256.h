@@ -1,0 +1,27 @@
+/*
+ * sha256.h - SHA-256 (FIPS 180-4), for block data hashes and image hashes.
+ */
+#ifndef EXITLOG_SHA256_H
+#define EXITLOG_SHA256_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct sha256 {
+	uint32_t h[8];
+	uint64_t len;     /* bytes hashed so far */
+	uint8_t buf[64];
+	size_t n;         /* bytes in buf */
+};
+
+void sha256_init(struct sha256 *c);
+void sha256_update(struct sha256 *c, const void *p, size_t n);
+void sha256_final(struct sha256 *c, uint8_t out[32]);
+/* One-shot digest of a buffer. */
+void sha256(const void *p, size_t n, uint8_t out[32]);
+/* Lowercase hex of a digest; out gets 64 chars and a NUL. */
+void sha256_hex(const uint8_t d[32], char out[65]);
+/* Hash a whole file.  Returns 0 or -errno. */
+int sha256_file(const char *path, char hex[65]);
+
+#endif

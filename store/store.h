@@ -1,0 +1,163 @@
+/*
+ * store.h - the SQLite side of exitlog: create a recording, log rows without
+ * making the vCPU wait on disk, and open recordings for reading.
+ *
+ * Writer: store_create() makes a new database from the embedded
+ * schema/exitlog.sql (refusing an existing file unless `force`).  The
+ * store_put_*() calls are made on the vCPU thread: each appends a compact
+ * fixed-size record (and, for blobs, the bytes into a side buffer) to a
+ * single-producer ring; a writer thread drains the ring into SQLite with
+ * prepared statements inside large transactions (WAL, a commit at least
+ * every 100 ms).  A full ring makes the producer wait (counted in
+ * meta.ring_waits): no record is ever dropped.  store_close() drains,
+ * writes the summary tables, and commits.
+ *
+ * Strings passed by pointer (device names) must stay valid until
+ * store_close(); blob bytes are copied.
+ *
+ * Reader: store_open_ro() opens a recording read-only and checks that it is
+ * an exitlog database of a schema version this binary understands.
+ */
+#ifndef EXITLOG_STORE_H
+#define EXITLOG_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+struct rec_exit {
+	uint64_t seq;
+	uint32_t vcpu;
+	uint32_t reason;
+	uint64_t t_ns;
+	uint64_t guest_ns;
+	uint64_t handle_ns;
+};
+
+struct rec_pio {
+	uint64_t seq;
+	uint16_t port;
+	uint8_t size;
+	uint8_t is_write;
+	uint32_t count;
+	const void *data;   /* size*count bytes, copied */
+	const char *device; /* NULL when unclaimed */
+};
+
+struct rec_mmio {
+	uint64_t seq;
+	uint64_t gpa;
+	uint32_t len;
+	uint8_t is_write;
+	const void *data;   /* len bytes, copied */
+	const char *device;
+};
+
+struct rec_blk {
+	uint64_t seq;
+	const char *device;
+	int disk;
+	int op;             /* enum blk_op */
+	uint64_t sector;
+	uint32_t nsectors;
+	bool has_hash;
+	uint8_t hash[32];   /* sha256 of the data, when has_hash */
+	int32_t status;
+	uint64_t latency_ns;
+};
+
+struct rec_irq {
+	uint64_t seq;
+	int line;
+	int level;
+	const char *device;
+};
+
+struct rec_dma {
+	uint64_t seq;
+	const char *device;
+	uint64_t gpa;
+	uint32_t len;
+	uint8_t is_write;
+	int32_t status;
+	const void *data;   /* len bytes copied, or NULL */
+};
+
+struct rec_info {
+	uint64_t seq;
+	int64_t code;
+	const char *detail; /* copied */
+};
+
+struct rec_kexit {
+	uint64_t t_ns;
+	uint32_t vcpu;
+	const char *isa;         /* static "vmx"/"svm" */
+	uint32_t reason;
+	const char *reason_name; /* copied */
+	uint64_t rip, info1, info2;
+};
+
+/*
+ * Create a new recording at `path` and start the writer thread.  Returns 0
+ * and *out; -EEXIST when the file exists and !force (nothing touched);
+ * -errno with one line in err otherwise.  With force an existing file (and
+ * its -wal/-shm) is unlinked first.  Also executes the embedded
+ * schema/exitlog.sql and sets meta.schema_version.
+ */
+int store_create(struct store **out, const char *path, bool force,
+		 char *err, size_t errlen);
+
+/* Set a meta key (synchronous; call before or after the run, not per exit). */
+int store_meta_set(struct store *s, const char *key, const char *value);
+int store_meta_setf(struct store *s, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Run arbitrary SQL on the writer's connection (board tables at start).
+ * Synchronous: only before the first store_put_*() or after store_flush(). */
+int store_exec(struct store *s, const char *sql, char *err, size_t errlen);
+/* The writer's connection, for prepared inserts of board rows; same rule. */
+sqlite3 *store_db(struct store *s);
+
+/* Producer side: never blocks on disk; returns 0 or -ENOSPC for a payload
+ * larger than the side buffer can ever hold (then nothing is logged). */
+int store_put_exit(struct store *s, const struct rec_exit *r);
+int store_put_pio(struct store *s, const struct rec_pio *r);
+int store_put_mmio(struct store *s, const struct rec_mmio *r);
+int store_put_blk(struct store *s, const struct rec_blk *r);
+int store_put_irq(struct store *s, const struct rec_irq *r);
+int store_put_dma(struct store *s, const struct rec_dma *r);
+int store_put_info(struct store *s, const struct rec_info *r);
+int store_put_kexit(struct store *s, const struct rec_kexit *r);
+
+/* Wait until every record put so far is in the database (committed). */
+int store_flush(struct store *s);
+
+/* Statistics of the producer side. */
+uint64_t store_ring_waits(const struct store *s);
+uint64_t store_records(const struct store *s);
+
+/*
+ * Drain, write summary tables, commit, close and free.  Returns 0 or -EIO.
+ * After an error the database holds everything committed before it.
+ */
+int store_close(struct store *s);
+
+/*
+ * Open a recording read-only.  Checks the SQLite header, the presence of
+ * meta and a schema_version <= STORE_SCHEMA_VERSION.  On failure returns
+ * -errno (-ENOENT missing, -EINVAL not an exitlog database or damaged,
+ * -EPROTO newer schema) with one line in err.  Caller sqlite3_close()s.
+ */
+int store_open_ro(const char *path, sqlite3 **db, char *err, size_t errlen);
+
+/* Read a meta value into buf; 0, or -ENOENT when absent. */
+int store_meta_get(sqlite3 *db, const char *key, char *buf, size_t len);
+
+#endif

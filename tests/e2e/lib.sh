@@ -1,0 +1,73 @@
+# lib.sh - helpers for the end-to-end tests (sourced by tests/e2e/run.sh).
+#
+# Each tests/e2e/t_NAME.sh defines two functions:
+#   record  - the commands that need KVM; run inside one `scripts/with-kvm`
+#             session for all tests (natively when /dev/kvm exists, else in
+#             the nested sandbox, where every process runs under TCG and is
+#             slow: keep it to the exitlog runs themselves)
+#   check   - the assertions, run on the host afterwards
+# Both see $W (this test's work directory, kept between the phases), $G (the
+# sample guests) and $EXITLOG.  `run` records a command's stdout, stderr and
+# exit status as $W/NAME.out, .err, .rc.
+
+EXITLOG=${EXITLOG:-build/exitlog}
+G=build/guests
+
+ok()   { checks=$((checks + 1)); echo "  ok   $*"; }
+fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "  FAIL $*"; }
+
+# run NAME CMD... - run CMD, keeping its stdout/stderr/status in $W/NAME.*
+run() {
+	name=$1; shift
+	"$@" > "$W/$name.out" 2> "$W/$name.err"
+	echo $? > "$W/$name.rc"
+}
+
+# check_eq WHAT GOT WANT
+check_eq() {
+	if [ "$2" = "$3" ]; then ok "$1 = $3"; else fail "$1: got '$2', want '$3'"; fi
+}
+
+# check_ge WHAT GOT MIN
+check_ge() {
+	if [ "$2" -ge "$3" ] 2>/dev/null; then ok "$1 = $2 (>= $3)"; else fail "$1: got '$2', want >= $3"; fi
+}
+
+# q DB SQL - the answer of the stock sqlite3 shell
+q() { sqlite3 -batch -noheader "$1" "$2"; }
+
+# zero_image PATH SECTORS
+zero_image() { dd if=/dev/zero of="$1" bs=512 count="$2" status=none; }
+
+# sha_of FILE [SKIP_SECTORS COUNT_SECTORS]
+sha_of() {
+	if [ $# -eq 3 ]; then
+		dd if="$1" bs=512 skip="$2" count="$3" status=none | sha256sum | cut -d' ' -f1
+	else
+		sha256sum "$1" | cut -d' ' -f1
+	fi
+}
+
+# zero_sha SECTORS - sha256 of that many zero sectors
+zero_sha() { dd if=/dev/zero bs=512 count="$1" status=none | sha256sum | cut -d' ' -f1; }
+
+# gapless DB - exits.seq is 1..N and meta.exit_count agrees
+gapless() {
+	n=$(q "$1" "SELECT count(*) FROM exits")
+	mx=$(q "$1" "SELECT coalesce(max(seq),0) FROM exits")
+	mn=$(q "$1" "SELECT coalesce(min(seq),0) FROM exits")
+	mc=$(q "$1" "SELECT value FROM meta WHERE key='exit_count'")
+	check_eq "exits seq 1..N gapless (min,max,count,meta)" "$mn,$mx,$n,$mc" "1,$n,$n,$n"
+}
+
+# expect_err WHAT STATUS PATTERN CMD... - one stderr line matching PATTERN
+expect_err() {
+	what=$1 want=$2 pat=$3; shift 3
+	"$@" > "$W/_o" 2> "$W/_e"; rc=$?
+	lines=$(wc -l < "$W/_e")
+	if [ "$rc" = "$want" ] && [ "$lines" = 1 ] && grep -q -- "$pat" "$W/_e"; then
+		ok "$what: exit $rc, '$(cat "$W/_e")'"
+	else
+		fail "$what: exit $rc (want $want), $lines stderr lines: $(cat "$W/_e")"
+	fi
+}

@@ -1,0 +1,24 @@
+# t_badinput.sh - bad input to `record`: one clear line on stderr, exit 2,
+# nothing created or modified.  These fail before KVM is touched, so they
+# run on the host in the check phase.
+check() {
+	db=$W/x.db
+	expect_err "missing guest" 2 "nosuch.bin: No such file" $EXITLOG record -o "$db" "$W/nosuch.bin"
+	check_eq "no DB after a missing guest" "$(ls "$W" | grep -c x.db)" 0
+	expect_err "missing disk" 2 "nosuch.img: No such file" $EXITLOG record -o "$db" --disk "$W/nosuch.img" $G/hello.bin
+	check_eq "no DB after a missing disk" "$(ls "$W" | grep -c x.db)" 0
+	printf 'abc' > "$W/odd.img"
+	expect_err "image not a multiple of 512" 2 "not a non-zero multiple of 512" $EXITLOG record -o "$db" --disk "$W/odd.img" $G/hello.bin
+	check_eq "odd image unmodified" "$(cat "$W/odd.img")" abc
+	: > "$W/empty.img"
+	expect_err "empty image" 2 "not a non-zero multiple of 512" $EXITLOG record -o "$db" --disk "$W/empty.img" $G/hello.bin
+	expect_err "directory as guest" 2 "not a regular file" $EXITLOG record -o "$db" "$W"
+	echo "precious" > "$db"
+	expect_err "existing DB" 2 "already exists" $EXITLOG record -o "$db" $G/hello.bin
+	check_eq "existing DB unmodified" "$(cat "$db")" precious
+	expect_err "no guest argument" 2 "expected one GUEST" $EXITLOG record -o "$db"
+	expect_err "unknown subcommand" 2 "not a command" $EXITLOG frobnicate
+	expect_err "bad --mem" 2 "not a size" $EXITLOG record --mem lots $G/hello.bin
+	expect_err "--initrd with a flat guest" 2 "need a bzImage" $EXITLOG record -o "$W/y.db" --initrd "$G/hello.bin" $G/hello.bin
+	check_eq "DB unmodified after all refusals" "$(cat "$db")" precious
+}

@@ -1,0 +1,276 @@
+/*
+ * test_ring.c - the SPSC record ring (store/ring.h): FIFO order, payload
+ * integrity, wraparound of records and payload bytes, -ENOSPC for an
+ * oversized payload, and a full ring that blocks its producer but loses
+ * nothing.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "store/ring.h"
+
+/* Payload of record i: length and bytes derived from i. */
+static size_t plen_of(uint64_t i, size_t maxlen)
+{
+	return (size_t)((i * 37) % (maxlen + 1));
+}
+
+static void fill(uint8_t *b, uint64_t i, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		b[k] = (uint8_t)(i * 131 + k * 7 + (k >> 8));
+}
+
+static void put(struct ring *r, uint64_t i, size_t maxlen)
+{
+	uint8_t buf[4096];
+	size_t n = plen_of(i, maxlen);
+	struct ring_slot *s = ring_prod_next(r);
+
+	s->kind = (uint8_t)(i & 0xff);
+	memcpy(s->u, &i, sizeof(i));
+	fill(buf, i, n);
+	assert_int_equal(ring_prod_publish(r, s, buf, n), 0);
+}
+
+/* Check the next record is number i with its payload intact. */
+static void check(struct ring *r, size_t idx, uint64_t i, size_t maxlen)
+{
+	const struct ring_slot *s = ring_cons_slot(r, idx);
+	uint8_t want[4096];
+	const uint8_t *p;
+	void *owned;
+	uint64_t got;
+	size_t n = plen_of(i, maxlen);
+
+	memcpy(&got, s->u, sizeof(got));
+	assert_int_equal(got, i);
+	assert_int_equal(s->kind, i & 0xff);
+	assert_int_equal(s->plen, n);
+	p = ring_cons_payload(r, s, &owned);
+	assert_non_null(p);
+	fill(want, i, n);
+	if (n)
+		assert_memory_equal(p, want, n);
+	free(owned);
+}
+
+static void test_ring_fifo_order(void **state)
+{
+	struct ring *r;
+
+	(void)state;
+	assert_int_equal(ring_create(&r, 16, 4096), 0);
+	assert_int_equal(ring_cons_avail(r), 0);
+	for (uint64_t i = 0; i < 10; i++)
+		put(r, i, 0);
+	assert_int_equal(ring_cons_avail(r), 10);
+	for (size_t k = 0; k < 10; k++)
+		check(r, k, k, 0);
+	ring_cons_release(r, 4);
+	assert_int_equal(ring_cons_avail(r), 6);
+	check(r, 0, 4, 0);
+	ring_cons_release(r, 6);
+	assert_int_equal(ring_cons_avail(r), 0);
+	assert_int_equal(ring_published(r), 10);
+	assert_int_equal(ring_waits(r), 0);
+	ring_destroy(r);
+}
+
+static void test_ring_payload_integrity(void **state)
+{
+	struct ring *r;
+
+	(void)state;
+	assert_int_equal(ring_create(&r, 64, 1 << 16), 0);
+	for (uint64_t i = 0; i < 50; i++)
+		put(r, i, 1000);
+	assert_int_equal(ring_cons_avail(r), 50);
+	for (size_t k = 0; k < 50; k++)
+		check(r, k, k, 1000);
+	ring_cons_release(r, 50);
+	ring_destroy(r);
+}
+
+/* 8 slots and 256 side bytes, many rounds: record indices and payloads
+ * wrap around the end again and again, including payloads split by it. */
+static void test_ring_wraparound(void **state)
+{
+	struct ring *r;
+	uint64_t next = 0, done = 0;
+	int split = 0;
+
+	(void)state;
+	assert_int_equal(ring_create(&r, 8, 256), 0);
+	assert_int_equal(r->nslots, 8);
+	assert_int_equal(r->side_cap, 256);
+	for (int round = 0; round < 5000; round++) {
+		int n = 1 + round % 7;
+
+		for (int k = 0; k < n; k++) {
+			/* a record only goes in when it fits: the test is
+			 * single-threaded and must not block */
+			size_t len = plen_of(next, 40);
+			uint64_t used = r->side_head - atomic_load(&r->side_tail);
+			uint64_t pos = r->side_head & r->side_mask;
+
+			if (next - done >= 8 || used + len > 256)
+				break;
+			if (len && pos + len > 256)
+				split++;
+			put(r, next++, 40);
+		}
+		size_t avail = ring_cons_avail(r);
+		assert_int_equal(avail, next - done);
+		size_t take = avail > 3 ? avail - 2 : avail;
+		for (size_t k = 0; k < take; k++)
+			check(r, k, done + k, 40);
+		ring_cons_release(r, take);
+		done += take;
+	}
+	assert_true(next > 10000);
+	assert_true(split > 100);
+	assert_int_equal(ring_waits(r), 0);
+	ring_destroy(r);
+}
+
+static void test_ring_payload_too_big(void **state)
+{
+	struct ring *r;
+	uint8_t buf[300] = { 0 };
+	struct ring_slot *s;
+
+	(void)state;
+	assert_int_equal(ring_create(&r, 8, 256), 0);
+	s = ring_prod_next(r);
+	assert_int_equal(ring_prod_publish(r, s, buf, 257), -ENOSPC);
+	assert_int_equal(ring_cons_avail(r), 0);
+	/* exactly the capacity fits */
+	s = ring_prod_next(r);
+	assert_int_equal(ring_prod_publish(r, s, buf, 256), 0);
+	assert_int_equal(ring_cons_avail(r), 1);
+	ring_destroy(r);
+}
+
+static void test_ring_rejects_bad_sizes(void **state)
+{
+	struct ring *r;
+
+	(void)state;
+	assert_int_equal(ring_create(&r, 1, 4096), -EINVAL);
+	assert_int_equal(ring_create(&r, 8, 16), -EINVAL);
+	assert_int_equal(ring_create(&r, 5, 100), 0);
+	assert_int_equal(r->nslots, 8);
+	assert_int_equal(r->side_cap, 128);
+	ring_destroy(r);
+}
+
+struct prod_arg {
+	struct ring *r;
+	uint64_t n;
+	size_t maxlen;
+};
+
+static void *producer(void *p)
+{
+	struct prod_arg *a = p;
+
+	for (uint64_t i = 0; i < a->n; i++)
+		put(a->r, i, a->maxlen);
+	return NULL;
+}
+
+/* A tiny ring (8 records, 1 KiB of payload), 100000 records with payloads
+ * and a consumer that dawdles: the producer has to wait, and every record
+ * arrives, in order, intact. */
+static void test_ring_full_blocks_and_loses_nothing(void **state)
+{
+	const uint64_t total = 100000;
+	struct prod_arg a;
+	pthread_t t;
+	uint64_t got = 0;
+	struct ring *r;
+
+	(void)state;
+	assert_int_equal(ring_create(&r, 8, 1024), 0);
+	a.r = r;
+	a.n = total;
+	a.maxlen = 200;
+	assert_int_equal(pthread_create(&t, NULL, producer, &a), 0);
+	while (got < total) {
+		size_t n = ring_cons_avail(r);
+
+		if (!n) {
+			ring_cons_wait(r, 10);
+			continue;
+		}
+		/* slow: one record at a time, with a pause now and then */
+		check(r, 0, got, a.maxlen);
+		ring_cons_release(r, 1);
+		got++;
+		if (got % 1000 == 0)
+			usleep(200);
+	}
+	pthread_join(t, NULL);
+	assert_int_equal(got, total);
+	assert_int_equal(ring_published(r), total);
+	assert_int_equal(ring_cons_avail(r), 0);
+	assert_true(ring_waits(r) > 0);
+	ring_destroy(r);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* An empty ring's consumer sleeps about its timeout; a kick wakes it. */
+static void test_ring_consumer_sleeps_and_wakes(void **state)
+{
+	struct ring *r;
+	double t0, dt;
+
+	(void)state;
+	assert_int_equal(ring_create(&r, 8, 256), 0);
+	t0 = now_s();
+	ring_cons_wait(r, 30);
+	dt = now_s() - t0;
+	assert_true(dt >= 0.025 && dt < 1.0);
+	ring_kick(r);
+	t0 = now_s();
+	ring_cons_wait(r, 5000);
+	assert_true(now_s() - t0 < 0.5);
+	/* records available: no sleep at all */
+	put(r, 1, 0);
+	t0 = now_s();
+	ring_cons_wait(r, 5000);
+	assert_true(now_s() - t0 < 0.5);
+	ring_destroy(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ring_fifo_order),
+		cmocka_unit_test(test_ring_payload_integrity),
+		cmocka_unit_test(test_ring_wraparound),
+		cmocka_unit_test(test_ring_payload_too_big),
+		cmocka_unit_test(test_ring_rejects_bad_sizes),
+		cmocka_unit_test(test_ring_full_blocks_and_loses_nothing),
+		cmocka_unit_test(test_ring_consumer_sleeps_and_wakes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
