@@ -85,6 +85,7 @@ unit: $(TEST_BINS)
 	@sh tests/run-unit.sh $(TEST_BINS)
 
 e2e: all
+	@sh samples/linux/build-guest.sh
 	@sh tests/e2e/run.sh
 
 test: deps

@@ -156,7 +156,7 @@ static int kernel_footer(sqlite3 *db, FILE *out, const struct kset *k, int vcpu,
 			 char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
-	int64_t user = 0, matched = 0;
+	int64_t user = 0, matched = 0, returns = 0;
 	int rc;
 
 	rc = analyzer_query(db, "kernel_user", &st, err, errlen);
@@ -167,6 +167,7 @@ static int kernel_footer(sqlite3 *db, FILE *out, const struct kset *k, int vcpu,
 	if (rc == SQLITE_ROW) {
 		user = analyzer_col_int(st, "user_exits");
 		matched = analyzer_col_int(st, "matched");
+		returns = analyzer_col_int(st, "returns");
 	}
 	sqlite3_finalize(st);
 	if (rc != SQLITE_ROW)
@@ -178,6 +179,9 @@ static int kernel_footer(sqlite3 *db, FILE *out, const struct kset *k, int vcpu,
 	if (user)
 		fprintf(out, "Userspace exits recorded: %lld, with their kernel exit: %lld.\n",
 			(long long)user, (long long)matched);
+	else
+		fprintf(out, "Returns of KVM_RUN to the VMM (kvm_userspace_exit): %lld.\n",
+			(long long)returns);
 	return 0;
 }
 
@@ -189,7 +193,7 @@ int analyzer_report_kernel(sqlite3 *db, FILE *out, enum analyzer_format format, 
 	struct kset k = { 0 };
 	int rc;
 
-	rc = kernel_has_table(db, "kernel_entries");
+	rc = kernel_has_table(db, "kernel_userspace");
 	if (rc < 0)
 		return analyzer_step_err(db, err, errlen);
 	if (!rc)

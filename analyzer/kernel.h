@@ -19,7 +19,8 @@
  * name) Samples, Samples%, Time% and Min/Max/Avg time from kvm_exit to the
  * next kvm_entry (perf kvm stat's time: the kernel's handling, plus
  * userspace for the exits that went there), "To user" (kernel exits with
- * user_seq set), User% (their share of the reason), "Avg kernel" (the
+ * user_seq set -- or, in an import, ended by a kvm_userspace_exit), User%
+ * (their share of the reason), "Avg kernel" (the
  * average for the exits handled in the kernel only) and the userspace
  * reasons they became ("IO:812").  `format` 0 table, 1 csv, 2 json (the
  * analyzer's formats); `vcpu` -1 for all.  Returns 0, -EINVAL with err set

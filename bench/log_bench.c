@@ -132,6 +132,9 @@ struct store_result {
 };
 
 /* n exits through the store; storm stream (pio + exit) or HLT-like exits. */
+/* --rate: exits per second the put loop paces itself to (0: flat out) */
+static double pace_rate;
+
 static void run_store(const char *path, uint64_t n, bool storm, bool markers,
 		      struct store_result *res)
 {
@@ -162,6 +165,9 @@ static void run_store(const char *path, uint64_t n, bool storm, bool markers,
 		}
 		mk_exit(seq, storm ? KVM_EXIT_IO : KVM_EXIT_HLT, &e);
 		store_put_exit(s, &e);
+		if (pace_rate > 0)
+			while (now_s() - t0 < (double)seq / pace_rate)
+				;
 	}
 	m1 = thread_cpu_s();
 	if (markers)
@@ -334,6 +340,8 @@ int main(int argc, char **argv)
 			dir = argv[++i];
 		else if (!strcmp(argv[i], "--put-only") && i + 1 < argc)
 			put_only = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
+			pace_rate = atof(argv[++i]);
 		else {
 			fprintf(stderr, "usage: log_bench [-n EXITS] [-r REPS] [-d DIR]"
 				" | --put-only N [-d DIR]\n");
@@ -351,8 +359,12 @@ int main(int argc, char **argv)
 
 	if (put_only) {
 		run_store(pstore, put_only, true, true, &res);
-		fprintf(stderr, "log_bench: %llu exits, %.3f s to flush, ring waits %llu\n",
-			(unsigned long long)put_only, res.wall, (unsigned long long)res.waits);
+		fprintf(stderr, "log_bench: %llu exits: %.0f/s wall, %.0f/s cpu, %.0f/s writer cpu,"
+			" put %.1f ns/exit, ring waits %llu, close %.2f s, %.1f bytes/exit\n",
+			(unsigned long long)put_only, (double)put_only / res.wall,
+			(double)put_only / res.cpu, (double)put_only / res.writer_cpu,
+			res.put_cpu * 1e9 / (double)put_only, (unsigned long long)res.waits,
+			res.close_s, res.bytes / (double)put_only);
 		return 0;
 	}
 

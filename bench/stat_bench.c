@@ -9,13 +9,18 @@
  * executes schema/summary.sql on it (as store_close() does) and records
  * how long that took in meta 'bench.summary_seconds'.  Then, in one run:
  *   stat_seconds_<n>_<event>        the analyzer's report (C, summary tables),
- *                                   slowest of 3 runs
+ *                                   wall time, slowest of 3 runs
+ *   stat_cpu_seconds_<n>_<event>    its CPU time (user + system), slowest of 3:
+ *                                   the figure that does not depend on how busy
+ *                                   the machine is (bench_loadavg)
  *   stat_raw_seconds_<n>_<event>    the same report forced onto the raw tables
  *   stat_naive_seconds_<n>_<event>  the raw named query (stat_<event>_raw.sql,
  *                                   an un-indexed GROUP BY) through the sqlite3 shell
  *   stat_naive_ratio_<n>_<event>    naive / summary
  *   summary_build_seconds_<n>       schema/summary.sql on this database
  *   stat_outputs_agree_<n>          1 when summary and raw reports print the same
+ *   iopath_seconds_<n>, timeline_seconds_<n>   the other reports (no summary;
+ *                                   one pass over the device exits / a GROUP BY)
  * Output: `name value` lines on stdout; progress on stderr.
  */
 #include <errno.h>
@@ -26,6 +31,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
 
 #include "analyzer/analyzer.h"
 #include "store/embedded.h"
@@ -38,6 +44,16 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* CPU seconds (user + system) this process used so far. */
+static double cpu_s(void)
+{
+	struct rusage ru;
+
+	getrusage(RUSAGE_SELF, &ru);
+	return ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 +
+	       ru.ru_stime.tv_sec + ru.ru_stime.tv_usec / 1e6;
 }
 
 static void label(long long n, char *buf, size_t len)
@@ -141,6 +157,32 @@ static double naive(const char *db, const char *event)
 	return now_s() - t0;
 }
 
+/* iopath --summary (0) or timeline (1), once, into /dev/null. */
+static double other(const char *db, int which)
+{
+	struct analyzer_iopath_opts io = { .summary = true };
+	struct analyzer_timeline_opts tl = { .vcpu = -1 };
+	char err[256];
+	sqlite3 *h = NULL;
+	double t0 = now_s();
+	FILE *f = fopen("/dev/null", "w");
+	int rc;
+
+	if (!f)
+		return -1;
+	rc = analyzer_open(db, &h, err, sizeof(err));
+	if (!rc)
+		rc = which ? analyzer_timeline(h, &tl, f, err, sizeof(err))
+			   : analyzer_iopath(h, &io, f, err, sizeof(err));
+	sqlite3_close(h);
+	fclose(f);
+	if (rc) {
+		fprintf(stderr, "stat_bench: %s: %s\n", which ? "timeline" : "iopath", err);
+		return -1;
+	}
+	return now_s() - t0;
+}
+
 int main(int argc, char **argv)
 {
 	char self[PATH_MAX], bindir[PATH_MAX], db[PATH_MAX + 64], n_s[32];
@@ -163,6 +205,12 @@ int main(int argc, char **argv)
 	snprintf(db, sizeof(db), "%s/synth-%lld-s1-v1.db", bindir, n);
 	label(n, n_s, sizeof(n_s));
 	printf("bench_exits %lld\n", n);
+	{
+		double la[1];
+
+		if (getloadavg(la, 1) == 1)
+			printf("bench_loadavg %.2f\n", la[0]);
+	}
 	if (access(db, R_OK) && generate(bindir, db, n))
 		return 1;
 	if (sqlite3_open_v2(db, &h, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK) {
@@ -178,17 +226,20 @@ int main(int argc, char **argv)
 
 	for (size_t e = 0; e < sizeof(events) / sizeof(events[0]); e++) {
 		char *a = NULL, *b = NULL;
-		double worst = 0, raw, nv;
+		double worst = 0, cworst = 0, raw, nv;
 
 		for (int i = 0; i < 3; i++) {
-			double t = report(db, events[e], ANALYZER_SRC_AUTO, -1, NULL);
+			double c0 = cpu_s(), t = report(db, events[e], ANALYZER_SRC_AUTO, -1, NULL);
 
 			if (t < 0)
 				return 1;
 			if (t > worst)
 				worst = t;
+			if (cpu_s() - c0 > cworst)
+				cworst = cpu_s() - c0;
 		}
 		printf("stat_seconds_%s_%s %.4f\n", n_s, events[e], worst);
+		printf("stat_cpu_seconds_%s_%s %.4f\n", n_s, events[e], cworst);
 		if (!strcmp(events[e], "exit")) {
 			double t = report(db, "exit", ANALYZER_SRC_AUTO, 0, NULL);
 
@@ -214,5 +265,7 @@ int main(int argc, char **argv)
 		fflush(stdout);
 	}
 	printf("stat_outputs_agree_%s %d\n", n_s, agree);
+	printf("iopath_seconds_%s %.2f\n", n_s, other(db, 0));
+	printf("timeline_seconds_%s %.2f\n", n_s, other(db, 1));
 	return agree ? 0 : 1;
 }

@@ -5,7 +5,7 @@
  * line on stderr (bad database, SQL error, a statement that writes).
  */
 #include <errno.h>
-#include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -18,46 +18,66 @@ static const char usage_text[] =
 	"  (INSERT, DELETE, CREATE, ATTACH, PRAGMA x=y, ...) is refused before\n"
 	"  anything runs.  Views: v_exits, v_pio, v_mmio, v_blk, v_irqs,\n"
 	"  v_dev_access, v_iopath, v_iopath_exits, v_iopath_spans.\n"
-	"  Use -- before a query that starts with '-'.\n";
+	"  A query may start with a -- comment; use -- to end the options.\n";
 
+/*
+ * Options are parsed by hand, not with getopt: a query often starts with
+ * "-- comment", which getopt would take for an option.  An argument is an
+ * option only if it is one of ours or looks like one (a single word
+ * starting with '-'); "--" ends the options.
+ */
 int cmd_sql(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "format", required_argument, NULL, 'f' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
 	enum analyzer_format fmt = ANALYZER_TABLE;
+	const char *pos[2] = { NULL, NULL };
 	char err[512] = "";
 	sqlite3 *db = NULL;
-	int c, rc;
+	bool opts = true;
+	int npos = 0, rc;
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "f:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'f':
-			if (analyzer_parse_format(optarg, &fmt)) {
-				fprintf(stderr, "exitlog sql: unknown --format '%s' (table, csv, json)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h':
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v = NULL;
+
+		if (opts && !strcmp(a, "--")) {
+			opts = false;
+			continue;
+		}
+		if (opts && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
 			fputs(usage_text, stdout);
 			return 0;
-		default:
-			fprintf(stderr, "exitlog sql: bad option '%s' (see 'exitlog sql --help')\n",
-				argv[optind - 1]);
+		}
+		if (opts && (!strcmp(a, "--format") || !strcmp(a, "-f"))) {
+			if (++i == argc) {
+				fprintf(stderr, "exitlog sql: %s needs a value\n", a);
+				return 2;
+			}
+			v = argv[i];
+		} else if (opts && !strncmp(a, "--format=", 9)) {
+			v = a + 9;
+		} else if (opts && a[0] == '-' && a[1] && !strpbrk(a, " \t\n")) {
+			fprintf(stderr, "exitlog sql: bad option '%s' (see 'exitlog sql --help')\n", a);
+			return 2;
+		} else {
+			if (npos == 2) {
+				fprintf(stderr, "exitlog sql: expected DB and one SQL argument "
+					"(see 'exitlog sql --help')\n");
+				return 2;
+			}
+			pos[npos++] = a;
+			continue;
+		}
+		if (analyzer_parse_format(v, &fmt)) {
+			fprintf(stderr, "exitlog sql: unknown --format '%s' (table, csv, json)\n", v);
 			return 2;
 		}
 	}
-	if (argc - optind != 2) {
+	if (npos != 2) {
 		fprintf(stderr, "exitlog sql: expected DB and one SQL argument (see 'exitlog sql --help')\n");
 		return 2;
 	}
-	rc = analyzer_open(argv[optind], &db, err, sizeof(err));
+	rc = analyzer_open(pos[0], &db, err, sizeof(err));
 	if (!rc)
-		rc = analyzer_sql(db, argv[optind + 1], fmt, stdout, err, sizeof(err));
+		rc = analyzer_sql(db, pos[1], fmt, stdout, err, sizeof(err));
 	sqlite3_close(db);
 	if (rc) {
 		fprintf(stderr, "exitlog sql: %s\n", err[0] ? err : strerror(-rc));

@@ -220,10 +220,12 @@ int ktrace_symbol(struct tep_event *ev, const void *data, int size,
 /* ------------------------------------------------------------------------ */
 /* Event formats of one tep                                                 */
 
-enum kt_kind { KT_EXIT, KT_ENTRY, KT_PIO, KT_MMIO, KT_MSR, KT_CPUID, KT_OTHER };
+enum kt_kind { KT_EXIT, KT_ENTRY, KT_PIO, KT_MMIO, KT_MSR, KT_CPUID, KT_USER, KT_OTHER };
+
+#define KT_NINSERT 8            /* prepared INSERTs: one per table written */
 
 struct kt_formats {
-	struct tep_event *exit, *entry, *pio, *mmio, *msr, *cpuid;
+	struct tep_event *exit, *entry, *pio, *mmio, *msr, *cpuid, *user;
 	struct {
 		struct tep_format_field *reason, *isa, *rip, *info1, *info2, *vcpu;
 	} x;
@@ -232,6 +234,7 @@ struct kt_formats {
 	struct { struct tep_format_field *type, *len, *gpa, *val; } m;
 	struct { struct tep_format_field *write, *ecx, *data, *exc; } r;
 	struct { struct tep_format_field *fn, *idx, *rax, *rbx, *rcx, *rdx, *found; } c;
+	struct { struct tep_format_field *reason, *err; } u;
 };
 
 static void kt_formats_init(struct kt_formats *f, struct tep_handle *tep)
@@ -243,6 +246,7 @@ static void kt_formats_init(struct kt_formats *f, struct tep_handle *tep)
 	f->mmio = tep_find_event_by_name(tep, "kvm", "kvm_mmio");
 	f->msr = tep_find_event_by_name(tep, "kvm", "kvm_msr");
 	f->cpuid = tep_find_event_by_name(tep, "kvm", "kvm_cpuid");
+	f->user = tep_find_event_by_name(tep, "kvm", "kvm_userspace_exit");
 	if (f->exit) {
 		f->x.reason = tep_find_field(f->exit, "exit_reason");
 		f->x.isa = tep_find_field(f->exit, "isa");
@@ -283,6 +287,10 @@ static void kt_formats_init(struct kt_formats *f, struct tep_handle *tep)
 		f->c.rcx = tep_find_field(f->cpuid, "rcx");
 		f->c.rdx = tep_find_field(f->cpuid, "rdx");
 		f->c.found = tep_find_field(f->cpuid, "found");
+	}
+	if (f->user) {
+		f->u.reason = tep_find_field(f->user, "reason");
+		f->u.err = tep_find_field(f->user, "errno");
 	}
 }
 
@@ -354,6 +362,7 @@ struct kt_ev {
 		struct { const char *type; uint32_t len; uint64_t gpa, val; } m;
 		struct { uint32_t msr; uint8_t write, fault; uint64_t data; } r;
 		struct { uint32_t fn, idx; int8_t found; uint64_t rax, rbx, rcx, rdx; } c;
+		struct { uint32_t reason; int32_t err; } u;
 		struct { const char *event; char *info; } o;
 	};
 };
@@ -568,6 +577,10 @@ int ktrace_log_add(struct ktrace_log *log, struct tep_record *rec)
 		e->c.rcx = kt_get(f->c.rcx, rec, 0);
 		e->c.rdx = kt_get(f->c.rdx, rec, 0);
 		e->c.found = f->c.found ? (int8_t)kt_get(f->c.found, rec, 0) : -1;
+	} else if (ev == f->user && f->u.reason) {
+		e->kind = KT_USER;
+		e->u.reason = (uint32_t)kt_get(f->u.reason, rec, 0);
+		e->u.err = (int32_t)kt_get(f->u.err, rec, 0);
 	} else {
 		e->kind = KT_OTHER;
 		e->o.event = kt_intern(log, ev->name);
@@ -636,6 +649,7 @@ struct kt_thread {
 	int32_t pid;
 	int64_t vcpu;           /* -1 unknown */
 	int64_t last_exit;      /* kernel_exits.id, 0 none */
+	bool returned;          /* a kvm_userspace_exit already followed it */
 };
 
 struct kt_vcpu {
@@ -645,7 +659,7 @@ struct kt_vcpu {
 
 struct kt_write {
 	sqlite3 *db;
-	sqlite3_stmt *ins[7];
+	sqlite3_stmt *ins[KT_NINSERT];
 	struct kt_thread *thr;
 	size_t nthr;
 	struct kt_vcpu *vc;
@@ -669,6 +683,7 @@ static struct kt_thread *kt_thread_of(struct kt_write *w, int32_t pid)
 	t->pid = pid;
 	t->vcpu = -1;
 	t->last_exit = 0;
+	t->returned = false;
 	return t;
 }
 
@@ -701,7 +716,7 @@ static int kt_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 	return 0;
 }
 
-static const char *const kt_insert_sql[7] = {
+static const char *const kt_insert_sql[KT_NINSERT] = {
 	"INSERT INTO kernel_exits(id,t_ns,vcpu,isa,reason,reason_name,rip,info1,info2,user_seq)"
 	" VALUES(?,?,?,?,?,?,?,?,?,?)",
 	"INSERT INTO kernel_entries(kexit_id,t_ns,rip,immediate_exit) VALUES(?,?,?,?)",
@@ -712,6 +727,7 @@ static const char *const kt_insert_sql[7] = {
 	"INSERT INTO kernel_cpuid(kexit_id,t_ns,vcpu,function,idx,rax,rbx,rcx,rdx,found)"
 	" VALUES(?,?,?,?,?,?,?,?,?,?)",
 	"INSERT INTO kernel_events(kexit_id,t_ns,vcpu,event,info) VALUES(?,?,?,?,?)",
+	"INSERT INTO kernel_userspace(kexit_id,t_ns,vcpu,reason,errno) VALUES(?,?,?,?,?)",
 };
 
 static void kt_bind_opt(sqlite3_stmt *s, int i, int64_t v, bool present)
@@ -829,6 +845,7 @@ static int kt_insert(struct kt_write *w, const struct kt_ev *e, int64_t t0, int6
 		kt_bind_opt(s, 10, user_seq[*nexit], user_seq[*nexit] != 0);
 		(*nexit)++;
 		th->last_exit = id;
+		th->returned = false;
 		vc = kt_vcpu_of(w, vcpu);
 		if (!vc)
 			return -ENOMEM;
@@ -882,6 +899,16 @@ static int kt_insert(struct kt_write *w, const struct kt_ev *e, int64_t t0, int6
 		sqlite3_bind_int64(s, 9, (int64_t)e->c.rdx);
 		kt_bind_opt(s, 10, e->c.found, e->c.found >= 0);
 		break;
+	case KT_USER:
+		/* the kvm_exit it ended: the thread's last one, if no return claimed it */
+		s = w->ins[7];
+		kt_bind_opt(s, 1, th->last_exit, th->last_exit && !th->returned);
+		sqlite3_bind_int64(s, 2, t);
+		kt_bind_opt(s, 3, vcpu, vcpu >= 0);
+		sqlite3_bind_int64(s, 4, e->u.reason);
+		sqlite3_bind_int64(s, 5, e->u.err);
+		th->returned = true;
+		return kt_step(w, s);
 	default:
 		s = w->ins[6];
 		sqlite3_bind_text(s, 4, e->o.event, -1, SQLITE_STATIC);
@@ -961,7 +988,7 @@ int ktrace_log_write(struct ktrace_log *log, sqlite3 *db, uint64_t t0,
 	if (sqlite3_step(q) == SQLITE_ROW)
 		next_id = sqlite3_column_int64(q, 0);
 	sqlite3_finalize(q);
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < KT_NINSERT; i++) {
 		if (sqlite3_prepare_v2(db, kt_insert_sql[i], -1, &w.ins[i], NULL) != SQLITE_OK) {
 			kt_seterr(err, errlen, "ktrace: %s", sqlite3_errmsg(db));
 			rc = -EIO;
@@ -976,7 +1003,7 @@ int ktrace_log_write(struct ktrace_log *log, sqlite3 *db, uint64_t t0,
 			goto rollback;
 		}
 	}
-	for (int i = 0; i < 7; i++) {
+	for (int i = 0; i < KT_NINSERT; i++) {
 		sqlite3_finalize(w.ins[i]);
 		w.ins[i] = NULL;
 	}
@@ -986,7 +1013,7 @@ int ktrace_log_write(struct ktrace_log *log, sqlite3 *db, uint64_t t0,
 	goto out;
 
 rollback:
-	for (int i = 0; i < 7; i++)
+	for (int i = 0; i < KT_NINSERT; i++)
 		sqlite3_finalize(w.ins[i]);
 	sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
 out:
@@ -1186,7 +1213,8 @@ static uint64_t kt_lost(struct ktrace *kt)
 }
 
 /* Tracing off, reader joined (after its last drain), files closed, instance
- * removed.  Safe on a partly set-up kt. */
+ * removed.  Safe on a partly set-up kt, and idempotent (ktrace_halt() and
+ * then ktrace_stop()). */
 static void kt_teardown(struct ktrace *kt)
 {
 	if (kt->inst)
@@ -1219,6 +1247,12 @@ static void kt_free(struct ktrace *kt)
 		tep_free(kt->tep);
 	free(kt->page);
 	free(kt);
+}
+
+void ktrace_halt(struct ktrace *kt)
+{
+	if (kt)
+		kt_teardown(kt);
 }
 
 void ktrace_abort(struct ktrace *kt)

@@ -80,8 +80,9 @@ struct ktrace_log;
 /*
  * A new, empty log for records of `tep` (borrowed; it must outlive the
  * log).  It keeps every kvm:* event: kvm_exit, kvm_entry, kvm_pio, kvm_mmio,
- * kvm_msr and kvm_cpuid decoded, any other as its printed text (for
- * kernel_events); records of other systems are only counted.
+ * kvm_msr, kvm_cpuid and kvm_userspace_exit decoded, any other as its
+ * printed text (for kernel_events); records of other systems are only
+ * counted.
  */
 int ktrace_log_new(struct ktrace_log **out, struct tep_handle *tep);
 void ktrace_log_free(struct ktrace_log *log);
@@ -110,7 +111,8 @@ void ktrace_log_stats(const struct ktrace_log *log, struct ktrace_log_stats *st)
  * Write the log into `db`: executes the embedded schema/ktrace.sql (which
  * creates the side tables if absent), then in one transaction inserts
  * kernel_exits (t_ns = ts - t0, as a signed difference), kernel_entries,
- * kernel_pio, kernel_mmio, kernel_msr, kernel_cpuid and kernel_events, and
+ * kernel_pio, kernel_mmio, kernel_msr, kernel_cpuid, kernel_userspace and
+ * kernel_events, and
  * sets kernel_exits.user_seq: for each exits row, in seq order, the last
  * kvm_exit of the same vCPU with t_ns <= exits.t_ns, unless an earlier exits
  * row already claimed it.  The log is sorted by timestamp first (records of
@@ -160,6 +162,15 @@ int ktrace_start(struct ktrace **out, pid_t tid, uint64_t t0_mono_ns,
  * also prints one warning line on stderr.
  */
 int ktrace_stop(struct ktrace *kt, struct store *st, char *err, size_t errlen);
+
+/*
+ * Only the tracefs half of ktrace_stop(), at once: tracing off, drain, read
+ * the lost counts, destroy the instance; idempotent.  Call it right after
+ * the run loop returns, while SIGINT/SIGTERM are still caught, so a second
+ * Ctrl-C during the (long) database writing cannot leave the instance
+ * behind; ktrace_stop() later writes what was captured.
+ */
+void ktrace_halt(struct ktrace *kt);
 
 /* The same with a plain SQLite connection (tests, tools): db NULL discards. */
 int ktrace_stop_db(struct ktrace *kt, sqlite3 *db, char *err, size_t errlen);

@@ -16,6 +16,7 @@
 #include "recorder/boardlog.h"
 #include "recorder/bzimage.h"
 #include "recorder/hostlive.h"
+#include "recorder/ktrace.h"
 #include "recorder/loader.h"
 #include "recorder/recorder.h"
 #include "recorder/run.h"
@@ -169,7 +170,9 @@ int recorder_run(const struct record_opts *o)
 	struct run_result res;
 	struct hostlive hl;
 	struct store *st = NULL;
+	struct ktrace *kt = NULL;
 	struct board board;
+	uint64_t t0;
 	struct vm vm;
 	char err[512] = "";
 	int rc, status = 2, nopen;
@@ -179,6 +182,9 @@ int recorder_run(const struct record_opts *o)
 	memset(&g, 0, sizeof(g));
 	rc = record_check_inputs(o, &g, disks, &cfg, hashes, err, sizeof(err));
 	nopen = o->ndisks;
+	if (rc)
+		goto out_inputs;
+	rc = o->ktrace ? ktrace_probe(err, sizeof(err)) : 0;
 	if (rc)
 		goto out_inputs;
 	if (g.kind != GUEST_BZIMAGE && (o->initrd || o->append)) {
@@ -215,7 +221,17 @@ int recorder_run(const struct record_opts *o)
 	record_run_page = vm.run;
 	record_stop = 0;
 	record_signals(1);
-	rc = run_loop(&vm, &board, &hl, st, hostlive_clock(), &record_stop, &res);
+	t0 = hostlive_clock();
+	if (o->ktrace) {
+		rc = ktrace_start(&kt, 0, t0, err, sizeof(err)); /* 0: this (vCPU) thread */
+		if (rc) {
+			record_signals(0);
+			record_run_page = NULL;
+			goto out_store;
+		}
+	}
+	rc = run_loop(&vm, &board, &hl, st, t0, &record_stop, &res);
+	ktrace_halt(kt); /* tracefs restored while Ctrl-C is still caught */
 	record_signals(0);
 	record_run_page = NULL;
 	if (rc) {
@@ -227,6 +243,12 @@ int recorder_run(const struct record_opts *o)
 	if (st && record_meta_end(st, o, &res, &hl, cfg.ndisks)) {
 		snprintf(err, sizeof(err), "%s: cannot finish the recording", o->out);
 		goto out_store;
+	}
+	if (kt) {
+		rc = ktrace_stop(kt, st, err, sizeof(err)); /* st NULL (--no-log): discards */
+		kt = NULL;
+		if (rc)
+			goto out_store;
 	}
 	status = run_end_clean(res.end) ? 0 : 1;
 	if (st) {
@@ -244,6 +266,7 @@ int recorder_run(const struct record_opts *o)
 	goto out_board;
 
 out_store:
+	ktrace_abort(kt);
 	if (st)
 		store_close(st);
 out_board:

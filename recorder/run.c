@@ -46,18 +46,40 @@ static void run_info(struct store *st, uint64_t seq, int64_t code, const char *d
 		store_put_info(st, &r);
 }
 
-static void run_io(struct board *board, const struct host *h, struct kvm_run *run,
-		   struct store *st, uint64_t seq)
+/*
+ * A device handler refused an access (-errno): count it and log it in
+ * exit_info as "<device>.<register> <IN|OUT>: <error>" (first error per exit).
+ */
+static void run_dev_error(struct hostlive *hl, struct store *st, uint64_t seq,
+			  const struct bus_region *r, uint64_t addr, bool is_write, int err)
+{
+	char detail[160];
+
+	hl->dev_errors++;
+	snprintf(detail, sizeof(detail), "%s.%s %s 0x%llx: %s", r ? r->name : "?",
+		 r ? bus_regname(r, addr, is_write) : "", is_write ? "write" : "read",
+		 (unsigned long long)addr, strerror(-err));
+	run_info(st, seq, err, detail);
+}
+
+static void run_io(struct board *board, struct hostlive *hl, const struct host *h,
+		   struct kvm_run *run, struct store *st, uint64_t seq)
 {
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
 	const struct bus_region *r = NULL;
 	struct rec_pio p;
+	int err, first = 0;
 
-	for (uint32_t i = 0; i < run->io.count; i++)
+	for (uint32_t i = 0; i < run->io.count; i++) {
 		r = bus_access(&board->bus, BUS_PIO, h, run->io.port,
 			       data + (size_t)i * run->io.size, run->io.size,
-			       is_write, NULL);
+			       is_write, &err);
+		if (err && !first)
+			first = err;
+	}
+	if (first)
+		run_dev_error(hl, st, seq, r, run->io.port, is_write, first);
 	if (!st)
 		return;
 	p.seq = seq;
@@ -70,14 +92,17 @@ static void run_io(struct board *board, const struct host *h, struct kvm_run *ru
 	store_put_pio(st, &p);
 }
 
-static void run_mmio(struct board *board, const struct host *h, struct kvm_run *run,
-		     struct store *st, uint64_t seq)
+static void run_mmio(struct board *board, struct hostlive *hl, const struct host *h,
+		     struct kvm_run *run, struct store *st, uint64_t seq)
 {
 	const struct bus_region *r;
 	struct rec_mmio m;
+	int err;
 
 	r = bus_access(&board->bus, BUS_MMIO, h, run->mmio.phys_addr,
-		       run->mmio.data, run->mmio.len, run->mmio.is_write, NULL);
+		       run->mmio.data, run->mmio.len, run->mmio.is_write, &err);
+	if (err)
+		run_dev_error(hl, st, seq, r, run->mmio.phys_addr, run->mmio.is_write, err);
 	if (!st)
 		return;
 	m.seq = seq;
@@ -100,10 +125,10 @@ static int run_exit(struct vm *vm, struct board *board, struct hostlive *hl,
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
-		run_io(board, &h, run, st, seq);
+		run_io(board, hl, &h, run, st, seq);
 		break;
 	case KVM_EXIT_MMIO:
-		run_mmio(board, &h, run, st, seq);
+		run_mmio(board, hl, &h, run, st, seq);
 		break;
 	case KVM_EXIT_HLT:
 		res->end = RUN_END_HLT;

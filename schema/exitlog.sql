@@ -285,29 +285,34 @@ FROM irqs i LEFT JOIN exits e ON e.seq = i.seq;
 -- 'mmio'), addr (port or gpa), addr_hex, is_write, dir, bytes, register,
 -- role, byte0 (first data byte as '0x..': the command code of a command).
 CREATE VIEW v_dev_access AS
-SELECT x.seq, e.vcpu, e.t_ns, e.guest_ns, e.handle_ns, x.device, x.space, x.addr,
-       printf('0x%x', x.addr) AS addr_hex, x.is_write, x.dir, x.bytes, x.register,
-       CASE WHEN x.register = 'data' THEN 'data'
-            WHEN x.is_write AND x.register = 'command' THEN 'command'
-            WHEN x.is_write AND x.register LIKE '%notify%' THEN 'notify'
-            WHEN x.is_write THEN 'setup'
-            WHEN x.register IN ('status', 'altstatus') THEN 'status'
+SELECT p.seq, e.vcpu, e.t_ns, e.guest_ns, e.handle_ns, p.device, 'pio' AS space,
+       p.port AS addr, printf('0x%x', p.port) AS addr_hex, p.is_write,
+       CASE WHEN p.is_write THEN 'OUT' ELSE 'IN' END AS dir, p.size * p.count AS bytes,
+       r.name AS register,
+       CASE WHEN r.name = 'data' THEN 'data'
+            WHEN p.is_write AND r.name = 'command' THEN 'command'
+            WHEN p.is_write AND r.name LIKE '%notify%' THEN 'notify'
+            WHEN p.is_write THEN 'setup'
+            WHEN r.name IN ('status', 'altstatus') THEN 'status'
             ELSE 'other' END AS role,
-       '0x' || lower(hex(substr(x.data, 1, 1))) AS byte0
-FROM (SELECT p.seq, p.device, 'pio' AS space, p.port AS addr, p.is_write,
-             CASE WHEN p.is_write THEN 'OUT' ELSE 'IN' END AS dir,
-             p.size * p.count AS bytes, p.data, r.name AS register
-      FROM pio p LEFT JOIN registers r
-           ON r.space = 'pio' AND r.addr = p.port AND r.is_write = p.is_write
-      WHERE p.device IS NOT NULL
-      UNION ALL
-      SELECT m.seq, m.device, 'mmio', m.gpa, m.is_write,
-             CASE WHEN m.is_write THEN 'W' ELSE 'R' END,
-             m.len, m.data, r.name
-      FROM mmio m LEFT JOIN registers r
-           ON r.space = 'mmio' AND r.addr = m.gpa AND r.is_write = m.is_write
-      WHERE m.device IS NOT NULL) x
-JOIN exits e ON e.seq = x.seq;
+       '0x' || lower(hex(substr(p.data, 1, 1))) AS byte0
+FROM pio p JOIN exits e ON e.seq = p.seq
+LEFT JOIN registers r ON r.space = 'pio' AND r.addr = p.port AND r.is_write = p.is_write
+WHERE p.device IS NOT NULL
+UNION ALL
+SELECT m.seq, e.vcpu, e.t_ns, e.guest_ns, e.handle_ns, m.device, 'mmio',
+       m.gpa, printf('0x%x', m.gpa), m.is_write,
+       CASE WHEN m.is_write THEN 'W' ELSE 'R' END, m.len, r.name,
+       CASE WHEN r.name = 'data' THEN 'data'
+            WHEN m.is_write AND r.name = 'command' THEN 'command'
+            WHEN m.is_write AND r.name LIKE '%notify%' THEN 'notify'
+            WHEN m.is_write THEN 'setup'
+            WHEN r.name IN ('status', 'altstatus') THEN 'status'
+            ELSE 'other' END,
+       '0x' || lower(hex(substr(m.data, 1, 1)))
+FROM mmio m JOIN exits e ON e.seq = m.seq
+LEFT JOIN registers r ON r.space = 'mmio' AND r.addr = m.gpa AND r.is_write = m.is_write
+WHERE m.device IS NOT NULL;
 
 -- v_iopath_stream: the attribution of device exits to block requests
 -- (docs/analyzer.md, "iopath").  One row per exit of a block device

@@ -88,7 +88,7 @@ CREATE TABLE IF NOT EXISTS kernel_mmio (
                                         -- (an unsatisfied read goes to userspace)
     len      INTEGER NOT NULL,          -- access width in bytes
     gpa      INTEGER NOT NULL,          -- guest-physical address
-    val      INTEGER                    -- value read or written (NULL-free; 0 when unknown)
+    val      INTEGER NOT NULL           -- value read or written (0 for an unsatisfied read)
 );
 
 -- kvm:kvm_msr: RDMSR/WRMSR KVM emulated.
@@ -118,9 +118,23 @@ CREATE TABLE IF NOT EXISTS kernel_cpuid (
     found    INTEGER                    -- 1 when KVM had an entry for the leaf, NULL if absent
 );
 
--- Every other kvm event kept (record --ktrace: kvm_userspace_exit,
--- kvm_hypercall, kvm_inj_virq; import: all other kvm:* events), as the
--- kernel's print format renders it.
+-- kvm:kvm_userspace_exit: each return of KVM_RUN to the VMM.  For an import
+-- this is how the kernel view knows which exits went to userspace (there is
+-- no exits table then); in a recording there is one row per exits row.
+CREATE TABLE IF NOT EXISTS kernel_userspace (
+    id       INTEGER PRIMARY KEY,
+    kexit_id INTEGER REFERENCES kernel_exits(id), -- the kvm_exit it ended: the thread's
+                                        -- last one; NULL when KVM_RUN returned without
+                                        -- a new kvm_exit (e.g. a signal before entry)
+    t_ns     INTEGER NOT NULL,
+    vcpu     INTEGER,
+    reason   INTEGER NOT NULL,          -- kvm_run.exit_reason (KVM_EXIT_*; names in exit_reasons)
+    errno    INTEGER NOT NULL           -- KVM_RUN's result: 0, or -errno (-4: EINTR, a signal)
+);
+
+-- Every other kvm event kept (record --ktrace: kvm_hypercall, kvm_inj_virq;
+-- import: all other kvm:* events, e.g. kvm_fpu, kvm_apic, kvm_set_irq), as
+-- the kernel's print format renders it.
 CREATE TABLE IF NOT EXISTS kernel_events (
     id       INTEGER PRIMARY KEY,
     kexit_id INTEGER REFERENCES kernel_exits(id),
@@ -136,3 +150,4 @@ CREATE INDEX IF NOT EXISTS kernel_mmio_kexit ON kernel_mmio(kexit_id);
 CREATE INDEX IF NOT EXISTS kernel_msr_kexit ON kernel_msr(kexit_id);
 CREATE INDEX IF NOT EXISTS kernel_cpuid_kexit ON kernel_cpuid(kexit_id);
 CREATE INDEX IF NOT EXISTS kernel_events_kexit ON kernel_events(kexit_id);
+CREATE INDEX IF NOT EXISTS kernel_userspace_kexit ON kernel_userspace(kexit_id);

@@ -107,15 +107,20 @@ void ring_destroy(struct ring *r)
 	free(r);
 }
 
-static void deadline_in(struct timespec *ts, int ms)
+static void deadline_in_ns(struct timespec *ts, uint64_t ns)
 {
 	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000;
-	ts->tv_nsec += (long)(ms % 1000) * 1000000L;
+	ts->tv_sec += (time_t)(ns / 1000000000u);
+	ts->tv_nsec += (long)(ns % 1000000000u);
 	if (ts->tv_nsec >= 1000000000L) {
 		ts->tv_sec++;
 		ts->tv_nsec -= 1000000000L;
 	}
+}
+
+static void deadline_in(struct timespec *ts, int ms)
+{
+	deadline_in_ns(ts, (uint64_t)ms * 1000000u);
 }
 
 /* True while the producer still lacks what it waits for. */
@@ -219,6 +224,19 @@ void ring_cons_wait(struct ring *r, int timeout_ms)
 	pthread_mutex_lock(&r->mu);
 	if (!r->kicked && ring_cons_avail(r) == 0) {
 		deadline_in(&ts, timeout_ms);
+		pthread_cond_timedwait(&r->cons_cv, &r->mu, &ts);
+	}
+	r->kicked = 0;
+	pthread_mutex_unlock(&r->mu);
+}
+
+void ring_cons_nap(struct ring *r, uint64_t timeout_ns)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&r->mu);
+	if (!r->kicked) {
+		deadline_in_ns(&ts, timeout_ns);
 		pthread_cond_timedwait(&r->cons_cv, &r->mu, &ts);
 	}
 	r->kicked = 0;

@@ -189,6 +189,11 @@ void ring_cons_release(struct ring *r, size_t n);
  * timeout_ms passes.  Returns at once when records are available. */
 void ring_cons_wait(struct ring *r, int timeout_ms);
 
+/* Consumer: sleep until ring_kick() (or a producer that has to wait) or
+ * timeout_ns passes, whether or not records are available: a consumer that
+ * works in periodic batches. */
+void ring_cons_nap(struct ring *r, uint64_t timeout_ns);
+
 /* Wake the consumer (any thread). */
 void ring_kick(struct ring *r);
 

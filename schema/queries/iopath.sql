@@ -1,6 +1,9 @@
--- iopath.sql - `exitlog iopath`: one row per block request with the exits
--- attributed to it and the time in each layer (see v_iopath in
--- schema/exitlog.sql and "iopath" in docs/analyzer.md for the rule).
+-- iopath.sql - `exitlog iopath` in SQL: one row per block request with the
+-- exits attributed to it and the time in each layer, from the view
+-- v_iopath (schema/exitlog.sql; the rule: docs/analyzer.md, "iopath").
+-- Its csv output equals `exitlog iopath DB --format csv`, which computes
+-- the same in one pass (analyzer/iopath_core.c) -- use that on large
+-- recordings: the view's window functions sort every device exit.
 -- Parameter :request - one request id, or NULL for all requests.
 SELECT id, device, op, sector, nsectors, kib, status, issue_seq, span, lead_id,
        span_requests, command, first_seq, last_seq, exits, setup_exits,

@@ -8,8 +8,8 @@
 -- percentile: the ceil(0.99 * timed)-th smallest latency.
 WITH r AS (
     SELECT b.device, b.op, b.nsectors, b.status, b.latency_ns
-    FROM blk_requests b LEFT JOIN exits e ON e.seq = b.seq
-    WHERE :vcpu IS NULL OR e.vcpu = :vcpu),
+    FROM blk_requests b
+    WHERE :vcpu IS NULL OR (SELECT e.vcpu FROM exits e WHERE e.seq = b.seq) = :vcpu),
 a AS (
     SELECT device, op, count(*) AS requests, sum(status <> 0) AS errors,
            sum(nsectors) AS sectors, count(latency_ns) AS timed,
@@ -17,10 +17,11 @@ a AS (
     FROM r GROUP BY device, op),
 rk AS (
     SELECT device, op, latency_ns,
-           row_number() OVER (PARTITION BY device, op ORDER BY latency_ns) AS rn,
-           count(*) OVER (PARTITION BY device, op) AS cnt
+           row_number() OVER (PARTITION BY device, op ORDER BY latency_ns) AS rn
     FROM r WHERE latency_ns IS NOT NULL),
-p AS (SELECT device, op, latency_ns AS p99 FROM rk WHERE rn = (99 * cnt + 99) / 100),
+p AS (SELECT rk.device, rk.op, rk.latency_ns AS p99 FROM rk
+      JOIN a ON a.device = rk.device AND a.op = rk.op
+      WHERE rk.rn = (99 * a.timed + 99) / 100),
 k AS (SELECT device, op FROM a
       UNION SELECT d.device, o.op FROM disks d CROSS JOIN
             (SELECT 'read' AS op UNION ALL SELECT 'write' UNION ALL SELECT 'flush') o)

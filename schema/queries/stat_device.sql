@@ -18,12 +18,15 @@ a AS (SELECT device, sum(pio_n) AS pio_n, sum(mmio_n) AS mmio_n, sum(bytes) AS b
              sum(handle_sum) AS handle_sum, sum(guest_sum) AS guest_sum
       FROM io GROUP BY device),
 b AS (SELECT b.device, count(*) AS requests, sum(b.nsectors) * 512 AS blk_bytes
-      FROM blk_requests b LEFT JOIN exits e ON e.seq = b.seq
-      WHERE :vcpu IS NULL OR e.vcpu = :vcpu GROUP BY b.device),
+      FROM blk_requests b
+      WHERE :vcpu IS NULL OR (SELECT e.vcpu FROM exits e WHERE e.seq = b.seq) = :vcpu
+      GROUP BY b.device),
 q AS (SELECT coalesce(i.device, (SELECT d.name FROM devices d WHERE d.irq = i.line LIMIT 1)) AS device,
              count(*) AS irqs
-      FROM irqs i LEFT JOIN exits e ON e.seq = i.seq
-      WHERE i.level = 1 AND (:vcpu IS NULL OR e.vcpu = :vcpu) GROUP BY 1),
+      FROM irqs i
+      WHERE i.level = 1
+        AND (:vcpu IS NULL OR (SELECT e.vcpu FROM exits e WHERE e.seq = i.seq) = :vcpu)
+      GROUP BY 1),
 k AS (SELECT name AS device FROM devices UNION SELECT device FROM a)
 SELECT k.device, d.kind, coalesce(a.pio_n, 0) + coalesce(a.mmio_n, 0) AS n,
        coalesce(a.pio_n, 0) AS pio_n, coalesce(a.mmio_n, 0) AS mmio_n,

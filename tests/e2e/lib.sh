@@ -18,9 +18,9 @@ fail() { checks=$((checks + 1)); fails=$((fails + 1)); echo "  FAIL $*"; }
 
 # run NAME CMD... - run CMD, keeping its stdout/stderr/status in $W/NAME.*
 run() {
-	name=$1; shift
-	"$@" > "$W/$name.out" 2> "$W/$name.err"
-	echo $? > "$W/$name.rc"
+	_run=$1; shift
+	"$@" > "$W/$_run.out" 2> "$W/$_run.err"
+	echo $? > "$W/$_run.rc"
 }
 
 # check_eq WHAT GOT WANT

@@ -19,6 +19,7 @@ tests() {
 
 if [ "${1:-}" = "--record" ]; then
 	work=$2
+	E2E_ONLY=${3:-}
 	for t in $(tests); do
 		name=$(basename "$t" .sh)
 		W=$work/$name
@@ -36,7 +37,7 @@ work=$(pwd)/build/e2e
 rm -rf "$work"
 mkdir -p "$work"
 start=$(date +%s)
-scripts/with-kvm sh tests/e2e/run.sh --record "$work"
+scripts/with-kvm sh tests/e2e/run.sh --record "$work" "${E2E_ONLY:-}"
 rc=$?
 if [ $rc -ne 0 ]; then
 	echo "e2e: the record phase failed (status $rc)" >&2

@@ -87,9 +87,10 @@ else
     not_ok "working directory kept (status $(rc cwd))" "$T/cwd.out" "$T/cwd.want" "$T/cwd.err"
 fi
 
-# 6. no stdin at all, and all output arrives (200 kB right before the end)
-run bulk "$WK" sh -c 'seq 1 30000; seq 1 1000 >&2; exit 3' <&-
-if [[ $(rc bulk) == 3 ]] && cmp -s "$T/bulk.out" <(seq 1 30000) && cmp -s "$T/bulk.err" <(seq 1 1000); then
+# 6. no stdin at all, and all output arrives (170 kB right before the end)
+# (and /dev/stderr can be opened again by name)
+run bulk "$WK" sh -c 'seq 1 30000; seq 1 1000 >&2; echo end >/dev/stderr; exit 3' <&-
+if [[ $(rc bulk) == 3 ]] && cmp -s "$T/bulk.out" <(seq 1 30000) && cmp -s "$T/bulk.err" <(seq 1 1000; echo end); then
     ok "stdin closed; $(wc -c <"$T/bulk.out") + $(wc -c <"$T/bulk.err") bytes arrive complete, status 3"
 else
     not_ok "stdin closed, bulk output (status $(rc bulk), $(wc -c <"$T/bulk.out") bytes)" "$T/bulk.err"

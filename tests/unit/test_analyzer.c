@@ -2,8 +2,8 @@
  * test_analyzer.c - the analyzer's reports against a small hand-built
  * recording with known answers: stat (exit, ioport, mmio, blk, device) in
  * every format, --vcpu, --key/--top/--skip-zero, the summary tables vs the
- * raw fallback (absent and stale summary), p99, timeline, temp views for
- * old files, and refusal of bad input.
+ * raw fallback (absent and stale summary), p99.  (sql, timeline, temp
+ * views and bad input: test_analyzer_sql.c.)
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -492,115 +491,6 @@ static void test_blk_p99_and_device(void **state)
 	sqlite3_close(db);
 }
 
-static void test_timeline(void **state)
-{
-	struct analyzer_timeline_opts o = { .bucket_ns = 100000, .vcpu = -1,
-					    .format = ANALYZER_CSV };
-	char *buf = NULL, err[256];
-	size_t len = 0;
-	sqlite3 *db;
-	FILE *f;
-
-	(void)state;
-	make_db(true, true, NULL);
-	db = open_db();
-	f = open_memstream(&buf, &len);
-	assert_int_equal(analyzer_timeline(db, &o, f, err, sizeof(err)), 0);
-	fclose(f);
-	assert_string_equal(buf, "t_ms,t_ns,total,io,hlt,mmio\n"
-			    "0,0,9,9,0,0\n0.1,100000,10,9,1,0\n0.2,200000,10,9,0,1\n"
-			    "0.3,300000,1,0,1,0\n");
-	free(buf);
-	o.bucket_ns = 1000;
-	o.vcpu = 1;
-	o.format = ANALYZER_JSON;
-	f = open_memstream(&buf, &len);
-	assert_int_equal(analyzer_timeline(db, &o, f, err, sizeof(err)), 0);
-	fclose(f);
-	assert_true(json_ok(buf));
-	assert_non_null(strstr(buf, "{\"t_ms\": 0.19, \"t_ns\": 190000, \"total\": 1, \"io\": 1,"));
-	free(buf);
-	sqlite3_close(db);
-}
-
-static void test_old_file_gets_temp_views(void **state)
-{
-	char *buf = NULL, err[256];
-	size_t len = 0;
-	sqlite3 *db;
-	FILE *f;
-
-	(void)state;
-	make_db(false, false, NULL);
-	db = open_db();
-	assert_int_equal(count(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'view'"), 0);
-	f = open_memstream(&buf, &len);
-	assert_int_equal(analyzer_sql(db, "SELECT perf_key, label, count(*) FROM v_pio"
-				      " WHERE port = 0x1f7 GROUP BY 1, 2 ORDER BY 1",
-				      ANALYZER_CSV, f, err, sizeof(err)), 0);
-	fclose(f);
-	assert_string_equal(buf, "perf_key,label,count(*)\n0x1f7:PIN,ata0.status,6\n"
-			    "0x1f7:POUT,ata0.command,3\n");
-	free(buf);
-	sqlite3_close(db);
-}
-
-static void test_bad_input(void **state)
-{
-	enum analyzer_event ev;
-	enum analyzer_format fmt;
-	enum analyzer_key key;
-	char err[256], path[160];
-	sqlite3 *db = NULL;
-	FILE *f;
-
-	(void)state;
-	assert_int_equal(analyzer_parse_event("bogus", &ev), -EINVAL);
-	assert_int_equal(analyzer_parse_event("vmexit", &ev), 0);
-	assert_int_equal(ev, ANALYZER_EV_EXIT);
-	assert_int_equal(analyzer_parse_format("xml", &fmt), -EINVAL);
-	assert_int_equal(analyzer_parse_key("speed", &key), -EINVAL);
-
-	snprintf(path, sizeof(path), "%s/missing.db", dir);
-	assert_int_equal(analyzer_open(path, &db, err, sizeof(err)), -ENOENT);
-	assert_null(strchr(err, '\n'));
-
-	snprintf(path, sizeof(path), "%s/foreign.db", dir);
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1)",
-				      NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	assert_int_equal(analyzer_open(path, &db, err, sizeof(err)), -EINVAL);
-	assert_non_null(strstr(err, "not an exitlog database"));
-	unlink(path);
-
-	snprintf(path, sizeof(path), "%s/text.db", dir);
-	f = fopen(path, "w");
-	assert_non_null(f);
-	fputs("hello, not a database\n", f);
-	fclose(f);
-	assert_int_equal(analyzer_open(path, &db, err, sizeof(err)), -EINVAL);
-	unlink(path);
-
-	/* a read-only file is fine: the analyzer never writes */
-	make_db(true, true, NULL);
-	assert_int_equal(chmod(dbpath, 0444), 0);
-	db = open_db();
-	{
-		struct analyzer_stat_opts o = base;
-		char *out = stat_ok(db, o);
-		int rc;
-
-		free(out);
-		o.event = (enum analyzer_event)42;
-		out = stat_out(db, o, &rc);
-		assert_int_equal(rc, -EINVAL);
-		free(out);
-	}
-	sqlite3_close(db);
-	chmod(dbpath, 0644);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -609,9 +499,6 @@ int main(void)
 		cmocka_unit_test(test_vcpu_key_top_skip_zero),
 		cmocka_unit_test(test_summary_and_fallback_agree),
 		cmocka_unit_test(test_blk_p99_and_device),
-		cmocka_unit_test(test_timeline),
-		cmocka_unit_test(test_old_file_gets_temp_views),
-		cmocka_unit_test(test_bad_input),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

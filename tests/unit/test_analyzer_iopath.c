@@ -95,6 +95,31 @@ static char *iopath_out(sqlite3 *db, struct analyzer_iopath_opts o, int *rc)
 	return buf;
 }
 
+/* The C report and the SQL views (named queries) print the same csv. */
+static void same_as_views(sqlite3 *db)
+{
+	static const char *const q[] = { "schema/queries/iopath.sql",
+					 "schema/queries/iopath_devices.sql" };
+
+	for (int i = 0; i < 2; i++) {
+		struct analyzer_iopath_opts o = { .format = ANALYZER_CSV, .summary = i };
+		char *c, *v = NULL, err[256];
+		size_t len = 0;
+		FILE *f;
+		int rc;
+
+		c = iopath_out(db, o, &rc);
+		assert_int_equal(rc, 0);
+		f = open_memstream(&v, &len);
+		assert_int_equal(analyzer_sql(db, embedded_get(q[i]), ANALYZER_CSV, f, err,
+					      sizeof(err)), 0);
+		fclose(f);
+		assert_string_equal(c, v);
+		free(c);
+		free(v);
+	}
+}
+
 static void test_ata_every_data_exit_attributed(void **state)
 {
 	sqlite3 *db;
@@ -126,6 +151,7 @@ static void test_ata_every_data_exit_attributed(void **state)
 	/* every device exit is accounted for once */
 	assert_int_equal(count(db, "SELECT count(*) FROM v_iopath_exits"),
 			 count(db, "SELECT count(*) FROM pio WHERE device = 'ata0'"));
+	same_as_views(db);
 	sqlite3_close(db);
 }
 
@@ -149,9 +175,9 @@ static void test_ata_report(void **state)
 	o.summary = false;
 	out = iopath_out(db, o, &rc);
 	assert_int_equal(rc, 0);
-	assert_non_null(strstr(out, "\n1,ata0,write,5,3,1.5,0,0x30,17,"));
-	assert_non_null(strstr(out, "\n2,ata0,flush,0,0,0,0,0xe7,19,"));
-	assert_non_null(strstr(out, "\n3,ata0,read,5,3,1.5,0,0x20,26,"));
+	assert_non_null(strstr(out, "\n1,ata0,write,5,3,1.5,0,17,2,1,1,0x30,6,18,13,5,1,3,4,0,0,"));
+	assert_non_null(strstr(out, "\n2,ata0,flush,0,0,0,0,19,3,2,1,0xe7,19,20,2,0,1,0,1,0,0,"));
+	assert_non_null(strstr(out, "\n3,ata0,read,5,3,1.5,0,26,4,3,1,0x20,21,34,14,5,1,3,5,0,0,"));
 	free(out);
 
 	o.format = ANALYZER_TABLE;
@@ -252,7 +278,134 @@ static void test_virtio_batch_and_no_registers(void **state)
 	assert_non_null(strstr(out, "\nvblk0,3,16,5,1.66666666666667,0.3125,0,2,"));
 	assert_non_null(strstr(out, "\nraw0,2,2,4,2,2,0,0,"));
 	free(out);
+	same_as_views(db);
 	sqlite3_close(db);
+}
+
+/*
+ * Random recordings: three block devices (command register, notify
+ * register, no names), random register sequences, requests issued at
+ * random exits (also setup writes and other devices' exits), batches,
+ * IRQs with and without a device, DMA.  The one-pass C attribution must
+ * equal the views' window-function definition.
+ */
+static void test_random_same_as_views(void **state)
+{
+	static const char board[] =
+		"INSERT INTO meta VALUES ('schema_version', '1');"
+		"INSERT INTO devices VALUES ('ata0', 'ata', 14, 0), ('vblk0', 'virtio-blk', 11, 1),"
+		" ('raw0', 'blk', 11, 2), ('com1', 'uart16550', 4, NULL);"
+		"INSERT INTO disks VALUES (0, 'ata0', 'ide', 'a', 64, 'x', NULL),"
+		" (1, 'vblk0', 'virtio', 'b', 64, 'x', NULL), (2, 'raw0', 'virtio', 'c', 64, 'x', NULL);"
+		"INSERT INTO registers VALUES ('pio', 496, 0, 'ata0', 'data'),"
+		" ('pio', 496, 1, 'ata0', 'data'), ('pio', 498, 1, 'ata0', 'nsect'),"
+		" ('pio', 503, 0, 'ata0', 'status'), ('pio', 503, 1, 'ata0', 'command'),"
+		" ('pio', 1014, 0, 'ata0', 'altstatus'), ('pio', 1014, 1, 'ata0', 'devctl'),"
+		" ('pio', 49168, 1, 'vblk0', 'queue_notify'), ('pio', 49171, 0, 'vblk0', 'isr'),"
+		" ('pio', 49170, 1, 'vblk0', 'status');";
+	static const struct { int port, is_write; const char *dev; } acc[] = {
+		{ 496, 0, "ata0" }, { 496, 1, "ata0" }, { 498, 1, "ata0" }, { 503, 0, "ata0" },
+		{ 503, 1, "ata0" }, { 1014, 0, "ata0" }, { 1014, 1, "ata0" }, { 497, 1, "ata0" },
+		{ 49168, 1, "vblk0" }, { 49171, 0, "vblk0" }, { 49170, 1, "vblk0" },
+		{ 49172, 0, "vblk0" }, { 4096, 1, "raw0" }, { 4097, 0, "raw0" },
+		{ 1016, 1, "com1" },
+	};
+	unsigned x = 12345;
+
+	(void)state;
+	for (int round = 0; round < 6; round++) {
+		sqlite3 *db;
+		sqlite3_stmt *ex, *pio, *req, *irq, *dma;
+		int id = 1;
+
+		unlink(dbpath);
+		assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, embedded_get("schema/exitlog.sql"), NULL, NULL,
+					      NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, board, NULL, NULL, NULL), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "BEGIN", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_prepare_v2(db, "INSERT INTO exits VALUES (?1, ?1 % 2, 2, ?1 * 100, ?2, ?3)",
+				   -1, &ex, NULL);
+		sqlite3_prepare_v2(db, "INSERT INTO pio VALUES (?1, ?2, 1, ?3, 1, x'2a', ?4)",
+				   -1, &pio, NULL);
+		sqlite3_prepare_v2(db, "INSERT INTO blk_requests(id, seq, device, op, sector,"
+				   " nsectors, status, latency_ns) VALUES (?1, ?2, ?3, 'read', 0, ?4,"
+				   " 0, ?5)", -1, &req, NULL);
+		sqlite3_prepare_v2(db, "INSERT INTO irqs(seq, line, level, device) VALUES"
+				   " (?1, ?2, ?3, ?4)", -1, &irq, NULL);
+		sqlite3_prepare_v2(db, "INSERT INTO dma(seq, device, gpa, len, is_write)"
+				   " VALUES (?1, ?2, 0, ?3, 0)", -1, &dma, NULL);
+		for (int seq = 1; seq <= 400; seq++) {
+			int a;
+
+			x = x * 1103515245 + 12345;
+			a = (int)((x >> 8) % (sizeof(acc) / sizeof(acc[0])));
+			/* setup runs before commands: bias towards ATA setup/command */
+			if (round % 2 && (x >> 20) % 3 == 0)
+				a = (x >> 22) % 2 ? 2 : 4;
+			sqlite3_bind_int(ex, 1, seq);
+			sqlite3_bind_int(ex, 2, (int)((x >> 4) % 1000));
+			sqlite3_bind_int(ex, 3, (int)((x >> 12) % 900));
+			assert_int_equal(sqlite3_step(ex), SQLITE_DONE);
+			sqlite3_reset(ex);
+			sqlite3_bind_int(pio, 1, seq);
+			sqlite3_bind_int(pio, 2, acc[a].port);
+			sqlite3_bind_int(pio, 3, acc[a].is_write);
+			sqlite3_bind_text(pio, 4, acc[a].dev, -1, SQLITE_STATIC);
+			assert_int_equal(sqlite3_step(pio), SQLITE_DONE);
+			sqlite3_reset(pio);
+			for (int n = (x >> 16) % 7 == 0 ? 1 + (x >> 24) % 2 : 0; n > 0; n--) {
+				const char *dev = (x >> 26) % 4 ? acc[a].dev : "raw0";
+
+				if (!strcmp(dev, "com1"))
+					dev = "vblk0";
+				sqlite3_bind_int(req, 1, id++);
+				sqlite3_bind_int(req, 2, seq);
+				sqlite3_bind_text(req, 3, dev, -1, SQLITE_STATIC);
+				sqlite3_bind_int(req, 4, 1 + n);
+				sqlite3_bind_int(req, 5, (int)((x >> 6) % 500));
+				assert_int_equal(sqlite3_step(req), SQLITE_DONE);
+				sqlite3_reset(req);
+			}
+			if ((x >> 18) % 5 == 0) {
+				sqlite3_bind_int(irq, 1, seq);
+				sqlite3_bind_int(irq, 2, (x >> 19) % 2 ? 14 : 11);
+				sqlite3_bind_int(irq, 3, (x >> 21) % 3 != 0);
+				if ((x >> 23) % 2)
+					sqlite3_bind_text(irq, 4, (x >> 19) % 2 ? "ata0" : "vblk0", -1,
+							  SQLITE_STATIC);
+				else
+					sqlite3_bind_null(irq, 4);
+				assert_int_equal(sqlite3_step(irq), SQLITE_DONE);
+				sqlite3_reset(irq);
+			}
+			if ((x >> 17) % 6 == 0) {
+				sqlite3_bind_int(dma, 1, seq);
+				sqlite3_bind_text(dma, 2, (x >> 25) % 2 ? "vblk0" : "raw0", -1,
+						  SQLITE_STATIC);
+				sqlite3_bind_int(dma, 3, (int)((x >> 9) % 4096));
+				assert_int_equal(sqlite3_step(dma), SQLITE_DONE);
+				sqlite3_reset(dma);
+			}
+		}
+		sqlite3_finalize(ex);
+		sqlite3_finalize(pio);
+		sqlite3_finalize(req);
+		sqlite3_finalize(irq);
+		sqlite3_finalize(dma);
+		assert_int_equal(sqlite3_exec(db, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+		db = open_db();
+		/* not vacuous: many requests, batches, spans of every kind */
+		assert_true(count(db, "SELECT count(*) FROM blk_requests") > 40);
+		assert_true(count(db, "SELECT count(*) FROM v_iopath WHERE lead_id <> id") > 0);
+		assert_true(count(db, "SELECT count(*) FROM v_iopath_spans WHERE requests = 0"
+				  " AND span > 0") > 0);
+		assert_true(count(db, "SELECT count(DISTINCT device) FROM v_iopath_spans"
+				  " WHERE span > 3") >= 2);
+		same_as_views(db);
+		sqlite3_close(db);
+	}
 }
 
 int main(void)
@@ -261,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_ata_every_data_exit_attributed),
 		cmocka_unit_test(test_ata_report),
 		cmocka_unit_test(test_virtio_batch_and_no_registers),
+		cmocka_unit_test(test_random_same_as_views),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

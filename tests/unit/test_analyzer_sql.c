@@ -2,7 +2,9 @@
  * test_analyzer_sql.c - `exitlog sql`: read-only enforcement (writes,
  * ATTACH, PRAGMA assignments, VACUUM INTO are refused before anything
  * runs, and the file is unchanged) and the output of values in each
- * format (NULL, blobs as hex, reals, quoting, several result sets).
+ * format (NULL, blobs as hex, reals, quoting, several result sets); also
+ * `timeline`, TEMP views for files without the views, and the refusal of
+ * bad input (missing, foreign, non-SQLite files, unknown option values).
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -12,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -193,12 +196,141 @@ static void test_sql_errors(void **state)
 	free(out);
 }
 
+static void test_timeline(void **state)
+{
+	struct analyzer_timeline_opts o = { .bucket_ns = 100, .vcpu = -1,
+					    .format = ANALYZER_CSV };
+	char *buf = NULL, err[256];
+	size_t len = 0;
+	sqlite3 *db = NULL;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(analyzer_open(dbpath, &db, err, sizeof(err)), 0);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(analyzer_timeline(db, &o, f, err, sizeof(err)), 0);
+	fclose(f);
+	assert_string_equal(buf, "t_ms,t_ns,total,io,hlt\n0.0001,100,1,1,0\n0.0002,200,1,0,1\n");
+	free(buf);
+	o.bucket_ns = 0;            /* automatic: 1 us, one bucket */
+	o.format = ANALYZER_JSON;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(analyzer_timeline(db, &o, f, err, sizeof(err)), 0);
+	fclose(f);
+	assert_string_equal(buf, "[\n{\"t_ms\": 0, \"t_ns\": 0, \"total\": 2, \"io\": 1, "
+			    "\"hlt\": 1}\n]\n");
+	free(buf);
+	o.vcpu = 3;                 /* no exits: an empty report */
+	o.format = ANALYZER_CSV;
+	f = open_memstream(&buf, &len);
+	assert_int_equal(analyzer_timeline(db, &o, f, err, sizeof(err)), 0);
+	fclose(f);
+	assert_string_equal(buf, "t_ms,t_ns,total\n");
+	free(buf);
+	o.vcpu = -1;
+	o.bucket_ns = 1;            /* 200 buckets: fine */
+	f = open_memstream(&buf, &len);
+	assert_int_equal(analyzer_timeline(db, &o, f, err, sizeof(err)), 0);
+	fclose(f);
+	free(buf);
+	sqlite3_close(db);
+}
+
+/* A file written before the views existed gets them as TEMP views. */
+static void test_old_file_gets_temp_views(void **state)
+{
+	const char *schema = embedded_get("schema/exitlog.sql");
+	char *ddl = strdup(schema), *buf = NULL, err[256];
+	sqlite3 *db;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_non_null(ddl);
+	*strstr(ddl, "\nCREATE VIEW ") = 0;
+	unlink(other);
+	assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, ddl, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "INSERT INTO meta VALUES ('schema_version', '1');"
+				      "INSERT INTO exits VALUES (1, 0, 2, 100, 10, 20);"
+				      "INSERT INTO pio VALUES (1, 503, 1, 0, 1, x'50', 'ata0');"
+				      "INSERT INTO registers VALUES ('pio', 503, 0, 'ata0', 'status')",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(ddl);
+	assert_int_equal(analyzer_open(other, &db, err, sizeof(err)), 0);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(analyzer_sql(db, "SELECT count(*) AS views FROM sqlite_schema"
+				      " WHERE type = 'view'; SELECT perf_key, label FROM v_pio",
+				      ANALYZER_CSV, f, err, sizeof(err)), 0);
+	fclose(f);
+	assert_string_equal(buf, "views\n0\n\nperf_key,label\n0x1f7:PIN,ata0.status\n");
+	free(buf);
+	sqlite3_close(db);
+	unlink(other);
+}
+
+static void test_bad_input(void **state)
+{
+	struct analyzer_stat_opts so = { .vcpu = -1 };
+	enum analyzer_event ev;
+	enum analyzer_format fmt;
+	enum analyzer_key key;
+	char err[256], path[160], *buf = NULL;
+	sqlite3 *db = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	assert_int_equal(analyzer_parse_event("bogus", &ev), -EINVAL);
+	assert_int_equal(analyzer_parse_event("vmexit", &ev), 0);
+	assert_int_equal(ev, ANALYZER_EV_EXIT);
+	assert_int_equal(analyzer_parse_format("xml", &fmt), -EINVAL);
+	assert_int_equal(analyzer_parse_key("speed", &key), -EINVAL);
+
+	snprintf(path, sizeof(path), "%s/missing.db", dir);
+	assert_int_equal(analyzer_open(path, &db, err, sizeof(err)), -ENOENT);
+	assert_null(strchr(err, '\n'));
+
+	snprintf(path, sizeof(path), "%s/foreign.db", dir);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES (1)",
+				      NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(analyzer_open(path, &db, err, sizeof(err)), -EINVAL);
+	assert_non_null(strstr(err, "not an exitlog database"));
+	unlink(path);
+
+	snprintf(path, sizeof(path), "%s/text.db", dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("hello, not a database\n", f);
+	fclose(f);
+	assert_int_equal(analyzer_open(path, &db, err, sizeof(err)), -EINVAL);
+	unlink(path);
+
+	/* a read-only file is fine: the analyzer never writes; a bad event is not */
+	assert_int_equal(chmod(dbpath, 0444), 0);
+	assert_int_equal(analyzer_open(dbpath, &db, err, sizeof(err)), 0);
+	f = open_memstream(&buf, &len);
+	assert_int_equal(analyzer_stat(db, &so, f, err, sizeof(err)), 0);
+	so.event = (enum analyzer_event)42;
+	assert_int_equal(analyzer_stat(db, &so, f, err, sizeof(err)), -EINVAL);
+	fclose(f);
+	free(buf);
+	sqlite3_close(db);
+	chmod(dbpath, 0644);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_writes_refused),
 		cmocka_unit_test(test_reads_allowed_and_formats),
 		cmocka_unit_test(test_sql_errors),
+		cmocka_unit_test(test_timeline),
+		cmocka_unit_test(test_old_file_gets_temp_views),
+		cmocka_unit_test(test_bad_input),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
