@@ -10,15 +10,16 @@ d=build/demo
 mkdir -p "$d"
 rm -f "$d/ata-rw.db" "$d/ata-rw.db-wal" "$d/ata-rw.db-shm"
 dd if=/dev/zero of="$d/disk.img" bs=512 count=8192 status=none
+cp "$d/disk.img" "$d/disk-initial.img"   # replay starts from the image as it was
 
 echo "== exitlog record --disk $d/disk.img build/guests/ata-rw.bin   (guest console below)"
 scripts/with-kvm $X record -o "$d/ata-rw.db" --disk "$d/disk.img" build/guests/ata-rw.bin
 echo
 echo "== exitlog stat $d/ata-rw.db"
-$X stat "$d/ata-rw.db"
+$X stat "$d/ata-rw.db" --skip-zero
 echo
 echo "== exitlog stat --event ioport"
-$X stat "$d/ata-rw.db" --event ioport
+$X stat "$d/ata-rw.db" --event ioport --skip-zero
 echo
 echo "== exitlog stat --event blk"
 $X stat "$d/ata-rw.db" --event blk
@@ -30,4 +31,4 @@ echo "== exitlog sql: the block requests as logged"
 $X sql "$d/ata-rw.db" "SELECT id, seq, device, op, sector, nsectors, substr(data_hash,1,16) AS hash16, status FROM blk_requests"
 echo
 echo "== exitlog replay (no KVM: the device models re-driven from the log)"
-$X replay "$d/ata-rw.db" --disk "$d/disk.img" || true
+$X replay "$d/ata-rw.db" --disk "$d/disk-initial.img"
