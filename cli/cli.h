@@ -7,6 +7,13 @@
 #ifndef EXITLOG_CLI_H
 #define EXITLOG_CLI_H
 
+#include <stddef.h>
+#include <stdio.h>
+
+#include "analyzer/analyzer.h"
+
+struct option;
+
 int cmd_record(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_stat(int argc, char **argv);
@@ -14,5 +21,31 @@ int cmd_sql(int argc, char **argv);
 int cmd_iopath(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+
+/* A report subcommand (stat, timeline, iopath) for cli_run_report(). */
+struct cli_report {
+	const char *name;                /* subcommand, for messages */
+	const char *usage;               /* --help text (stdout) */
+	const char *shortopts;           /* getopt_long() option strings; */
+	const struct option *longopts;   /* 'f' is --format, 'h' is --help */
+	enum analyzer_format *format;    /* set by --format */
+	/*
+	 * Any other option c with its argument arg: 0 taken, -ENOENT not an
+	 * option of this subcommand, else the exit status to return (the
+	 * message is printed).
+	 */
+	int (*option)(int c, const char *arg, void *ctx);
+	/* The report on the opened DB; 0 or -errno with err set (or empty). */
+	int (*run)(sqlite3 *db, void *ctx, FILE *out, char *err, size_t errlen);
+	void *ctx;                       /* the subcommand's options */
+};
+
+/*
+ * Parse the options of argv (argv[0] is the subcommand; --format and
+ * --help are handled here, the others by r->option), require exactly one DB
+ * argument, open it read-only and run r->run to stdout.  Returns the exit
+ * status: 0 (also after --help), or 2 with one line on stderr.
+ */
+int cli_run_report(const struct cli_report *r, int argc, char **argv);
 
 #endif

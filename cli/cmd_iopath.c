@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
 
 #include "analyzer/analyzer.h"
@@ -21,6 +20,33 @@ static const char usage_text[] =
 	"  --summary     only the per-device summary (csv/json print requests\n"
 	"                unless --summary is given)\n";
 
+static int iopath_option(int c, const char *arg, void *ctx)
+{
+	struct analyzer_iopath_opts *o = ctx;
+	char *end;
+
+	switch (c) {
+	case 'r':
+		errno = 0;
+		o->request = strtoll(arg, &end, 10);
+		if (errno || end == arg || *end || o->request < 1) {
+			fprintf(stderr, "exitlog iopath: bad --request '%s'\n", arg);
+			return 2;
+		}
+		return 0;
+	case 's':
+		o->summary = true;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+static int iopath_run(sqlite3 *db, void *ctx, FILE *out, char *err, size_t errlen)
+{
+	return analyzer_iopath(db, ctx, out, err, errlen);
+}
+
 int cmd_iopath(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -31,51 +57,11 @@ int cmd_iopath(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct analyzer_iopath_opts o = { 0 };
-	char err[512] = "", *end;
-	sqlite3 *db = NULL;
-	int c, rc;
+	const struct cli_report r = {
+		.name = "iopath", .usage = usage_text,
+		.shortopts = "r:sf:h", .longopts = opts,
+		.format = &o.format, .option = iopath_option, .run = iopath_run, .ctx = &o,
+	};
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "r:sf:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'r':
-			errno = 0;
-			o.request = strtoll(optarg, &end, 10);
-			if (errno || end == optarg || *end || o.request < 1) {
-				fprintf(stderr, "exitlog iopath: bad --request '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 's':
-			o.summary = true;
-			break;
-		case 'f':
-			if (analyzer_parse_format(optarg, &o.format)) {
-				fprintf(stderr, "exitlog iopath: unknown --format '%s' (table, csv, json)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			fprintf(stderr, "exitlog iopath: bad option '%s' (see 'exitlog iopath --help')\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "exitlog iopath: expected one DB argument (see 'exitlog iopath --help')\n");
-		return 2;
-	}
-	rc = analyzer_open(argv[optind], &db, err, sizeof(err));
-	if (!rc)
-		rc = analyzer_iopath(db, &o, stdout, err, sizeof(err));
-	sqlite3_close(db);
-	if (rc) {
-		fprintf(stderr, "exitlog iopath: %s\n", err[0] ? err : strerror(-rc));
-		return 2;
-	}
-	return 0;
+	return cli_run_report(&r, argc, argv);
 }

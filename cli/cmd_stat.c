@@ -8,7 +8,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
 
 #include "analyzer/analyzer.h"
@@ -42,6 +41,56 @@ static int parse_long(const char *s, long min, long *out)
 	return 0;
 }
 
+static int stat_option(int c, const char *arg, void *ctx)
+{
+	struct analyzer_stat_opts *o = ctx;
+	long v;
+
+	switch (c) {
+	case 'e':
+		if (analyzer_parse_event(arg, &o->event)) {
+			fprintf(stderr, "exitlog stat: unknown --event '%s' (exit, ioport, mmio, blk, device, kernel)\n", arg);
+			return 2;
+		}
+		return 0;
+	case 'v':
+		if (parse_long(arg, 0, &v) || v > INT_MAX) {
+			fprintf(stderr, "exitlog stat: bad --vcpu '%s'\n", arg);
+			return 2;
+		}
+		o->vcpu = (int)v;
+		return 0;
+	case 'k':
+		if (analyzer_parse_key(arg, &o->key)) {
+			fprintf(stderr, "exitlog stat: unknown --key '%s' (count, time)\n", arg);
+			return 2;
+		}
+		return 0;
+	case 't':
+		if (parse_long(arg, 1, &o->top)) {
+			fprintf(stderr, "exitlog stat: bad --top '%s'\n", arg);
+			return 2;
+		}
+		return 0;
+	case 'z':
+		o->skip_zero = true;
+		return 0;
+	case 's':
+		if (analyzer_parse_source(arg, &o->source)) {
+			fprintf(stderr, "exitlog stat: unknown --source '%s' (auto, summary, raw)\n", arg);
+			return 2;
+		}
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+static int stat_run(sqlite3 *db, void *ctx, FILE *out, char *err, size_t errlen)
+{
+	return analyzer_stat(db, ctx, out, err, errlen);
+}
+
 int cmd_stat(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -56,75 +105,11 @@ int cmd_stat(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct analyzer_stat_opts o = { .vcpu = -1 };
-	char err[512] = "";
-	sqlite3 *db = NULL;
-	long v;
-	int c, rc;
+	const struct cli_report r = {
+		.name = "stat", .usage = usage_text,
+		.shortopts = "e:v:k:f:t:zs:h", .longopts = opts,
+		.format = &o.format, .option = stat_option, .run = stat_run, .ctx = &o,
+	};
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "e:v:k:f:t:zs:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'e':
-			if (analyzer_parse_event(optarg, &o.event)) {
-				fprintf(stderr, "exitlog stat: unknown --event '%s' (exit, ioport, mmio, blk, device, kernel)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'v':
-			if (parse_long(optarg, 0, &v) || v > INT_MAX) {
-				fprintf(stderr, "exitlog stat: bad --vcpu '%s'\n", optarg);
-				return 2;
-			}
-			o.vcpu = (int)v;
-			break;
-		case 'k':
-			if (analyzer_parse_key(optarg, &o.key)) {
-				fprintf(stderr, "exitlog stat: unknown --key '%s' (count, time)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'f':
-			if (analyzer_parse_format(optarg, &o.format)) {
-				fprintf(stderr, "exitlog stat: unknown --format '%s' (table, csv, json)\n", optarg);
-				return 2;
-			}
-			break;
-		case 't':
-			if (parse_long(optarg, 1, &o.top)) {
-				fprintf(stderr, "exitlog stat: bad --top '%s'\n", optarg);
-				return 2;
-			}
-			break;
-		case 'z':
-			o.skip_zero = true;
-			break;
-		case 's':
-			if (analyzer_parse_source(optarg, &o.source)) {
-				fprintf(stderr, "exitlog stat: unknown --source '%s' (auto, summary, raw)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			fprintf(stderr, "exitlog stat: bad option '%s' (see 'exitlog stat --help')\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "exitlog stat: expected one DB argument (see 'exitlog stat --help')\n");
-		return 2;
-	}
-	rc = analyzer_open(argv[optind], &db, err, sizeof(err));
-	if (!rc)
-		rc = analyzer_stat(db, &o, stdout, err, sizeof(err));
-	sqlite3_close(db);
-	if (rc) {
-		fprintf(stderr, "exitlog stat: %s\n", err[0] ? err : strerror(-rc));
-		return 2;
-	}
-	return 0;
+	return cli_run_report(&r, argc, argv);
 }

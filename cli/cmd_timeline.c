@@ -7,7 +7,6 @@
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
-#include <string.h>
 #include <stdlib.h>
 
 #include "analyzer/analyzer.h"
@@ -19,6 +18,42 @@ static const char usage_text[] =
 	"                 default: a 1-2-5 step giving at most 50 buckets\n"
 	"  --vcpu N       only exits of vCPU N\n";
 
+static int timeline_option(int c, const char *arg, void *ctx)
+{
+	struct analyzer_timeline_opts *o = ctx;
+	char *end;
+	double ms;
+	long v;
+
+	switch (c) {
+	case 'b':
+		errno = 0;
+		ms = strtod(arg, &end);
+		if (errno || end == arg || *end || !(ms >= 0.001) || ms > 1e9) {
+			fprintf(stderr, "exitlog timeline: bad --bucket-ms '%s' (>= 0.001)\n", arg);
+			return 2;
+		}
+		o->bucket_ns = (uint64_t)(ms * 1e6 + 0.5);
+		return 0;
+	case 'v':
+		errno = 0;
+		v = strtol(arg, &end, 10);
+		if (errno || end == arg || *end || v < 0 || v > INT_MAX) {
+			fprintf(stderr, "exitlog timeline: bad --vcpu '%s'\n", arg);
+			return 2;
+		}
+		o->vcpu = (int)v;
+		return 0;
+	default:
+		return -ENOENT;
+	}
+}
+
+static int timeline_run(sqlite3 *db, void *ctx, FILE *out, char *err, size_t errlen)
+{
+	return analyzer_timeline(db, ctx, out, err, errlen);
+}
+
 int cmd_timeline(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -29,60 +64,11 @@ int cmd_timeline(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct analyzer_timeline_opts o = { .vcpu = -1 };
-	char err[512] = "", *end;
-	sqlite3 *db = NULL;
-	double ms;
-	long v;
-	int c, rc;
+	const struct cli_report r = {
+		.name = "timeline", .usage = usage_text,
+		.shortopts = "b:v:f:h", .longopts = opts,
+		.format = &o.format, .option = timeline_option, .run = timeline_run, .ctx = &o,
+	};
 
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "b:v:f:h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'b':
-			errno = 0;
-			ms = strtod(optarg, &end);
-			if (errno || end == optarg || *end || !(ms >= 0.001) || ms > 1e9) {
-				fprintf(stderr, "exitlog timeline: bad --bucket-ms '%s' (>= 0.001)\n", optarg);
-				return 2;
-			}
-			o.bucket_ns = (uint64_t)(ms * 1e6 + 0.5);
-			break;
-		case 'v':
-			errno = 0;
-			v = strtol(optarg, &end, 10);
-			if (errno || end == optarg || *end || v < 0 || v > INT_MAX) {
-				fprintf(stderr, "exitlog timeline: bad --vcpu '%s'\n", optarg);
-				return 2;
-			}
-			o.vcpu = (int)v;
-			break;
-		case 'f':
-			if (analyzer_parse_format(optarg, &o.format)) {
-				fprintf(stderr, "exitlog timeline: unknown --format '%s' (table, csv, json)\n", optarg);
-				return 2;
-			}
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return 0;
-		default:
-			fprintf(stderr, "exitlog timeline: bad option '%s' (see 'exitlog timeline --help')\n",
-				argv[optind - 1]);
-			return 2;
-		}
-	}
-	if (argc - optind != 1) {
-		fprintf(stderr, "exitlog timeline: expected one DB argument (see 'exitlog timeline --help')\n");
-		return 2;
-	}
-	rc = analyzer_open(argv[optind], &db, err, sizeof(err));
-	if (!rc)
-		rc = analyzer_timeline(db, &o, stdout, err, sizeof(err));
-	sqlite3_close(db);
-	if (rc) {
-		fprintf(stderr, "exitlog timeline: %s\n", err[0] ? err : strerror(-rc));
-		return 2;
-	}
-	return 0;
+	return cli_run_report(&r, argc, argv);
 }

@@ -15,7 +15,6 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -38,21 +37,6 @@
 #define KTRACE_TRACEFS_MAGIC 0x74726163u    /* "trac", linux/magic.h */
 #define KTRACE_BUFFER_KB     16384u         /* per CPU, first try */
 #define KTRACE_POLL_NS       10000000L      /* reader idle sleep: 10 ms */
-
-__attribute__((format(printf, 3, 4)))
-static void kt_seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	for (char *p = err; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-}
 
 /* ------------------------------------------------------------------------ */
 /* Print-format evaluation                                                  */
@@ -709,7 +693,7 @@ static int kt_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
 	char *msg = NULL;
 
 	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-		kt_seterr(err, errlen, "ktrace: %s", msg ? msg : sqlite3_errmsg(db));
+		store_seterr(err, errlen, "ktrace: %s", msg ? msg : sqlite3_errmsg(db));
 		sqlite3_free(msg);
 		return -EIO;
 	}
@@ -768,7 +752,7 @@ static int kt_correlate(struct kt_write *w, const struct kt_ev *ev, size_t n,
 	qsort(kx, nexits, sizeof(*kx), kt_kx_cmp);
 	if (sqlite3_prepare_v2(w->db, "SELECT seq, vcpu, t_ns FROM exits ORDER BY seq",
 			       -1, &q, NULL) != SQLITE_OK) {
-		kt_seterr(w->err, w->errlen, "ktrace: %s", sqlite3_errmsg(w->db));
+		store_seterr(w->err, w->errlen, "ktrace: %s", sqlite3_errmsg(w->db));
 		free(kx);
 		return -EIO;
 	}
@@ -790,7 +774,7 @@ static int kt_correlate(struct kt_write *w, const struct kt_ev *ev, size_t n,
 			user_seq[kx[lo - 1].idx] = seq;
 	}
 	if (src != SQLITE_DONE) {
-		kt_seterr(w->err, w->errlen, "ktrace: reading exits: %s", sqlite3_errmsg(w->db));
+		store_seterr(w->err, w->errlen, "ktrace: reading exits: %s", sqlite3_errmsg(w->db));
 		rc = -EIO;
 	}
 	sqlite3_finalize(q);
@@ -805,7 +789,7 @@ static int kt_step(struct kt_write *w, sqlite3_stmt *s)
 	sqlite3_reset(s);
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE) {
-		kt_seterr(w->err, w->errlen, "ktrace: insert: %s", sqlite3_errmsg(w->db));
+		store_seterr(w->err, w->errlen, "ktrace: insert: %s", sqlite3_errmsg(w->db));
 		return -EIO;
 	}
 	return 0;
@@ -956,7 +940,7 @@ int ktrace_log_write(struct ktrace_log *log, sqlite3 *db, uint64_t t0,
 	int rc;
 
 	if (!schema) {
-		kt_seterr(err, errlen, "ktrace: schema/ktrace.sql is not embedded");
+		store_seterr(err, errlen, "ktrace: schema/ktrace.sql is not embedded");
 		return -EIO;
 	}
 	rc = kt_exec(db, schema, err, errlen);
@@ -967,7 +951,7 @@ int ktrace_log_write(struct ktrace_log *log, sqlite3 *db, uint64_t t0,
 	exit_vcpu = calloc(nexits + 1, sizeof(*exit_vcpu));
 	if (!user_seq || !exit_vcpu) {
 		rc = -ENOMEM;
-		kt_seterr(err, errlen, "ktrace: out of memory");
+		store_seterr(err, errlen, "ktrace: out of memory");
 		goto out;
 	}
 	rc = kt_exit_vcpus(log->ev, log->n, exit_vcpu);
@@ -981,7 +965,7 @@ int ktrace_log_write(struct ktrace_log *log, sqlite3 *db, uint64_t t0,
 		goto rollback;
 	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(id), 0) + 1 FROM kernel_exits",
 			       -1, &q, NULL) != SQLITE_OK) {
-		kt_seterr(err, errlen, "ktrace: %s", sqlite3_errmsg(db));
+		store_seterr(err, errlen, "ktrace: %s", sqlite3_errmsg(db));
 		rc = -EIO;
 		goto rollback;
 	}
@@ -990,7 +974,7 @@ int ktrace_log_write(struct ktrace_log *log, sqlite3 *db, uint64_t t0,
 	sqlite3_finalize(q);
 	for (int i = 0; i < KT_NINSERT; i++) {
 		if (sqlite3_prepare_v2(db, kt_insert_sql[i], -1, &w.ins[i], NULL) != SQLITE_OK) {
-			kt_seterr(err, errlen, "ktrace: %s", sqlite3_errmsg(db));
+			store_seterr(err, errlen, "ktrace: %s", sqlite3_errmsg(db));
 			rc = -EIO;
 			goto rollback;
 		}
@@ -999,7 +983,7 @@ int ktrace_log_write(struct ktrace_log *log, sqlite3 *db, uint64_t t0,
 		rc = kt_insert(&w, &log->ev[i], (int64_t)t0, &next_id, user_seq, &nexit);
 		if (rc) {
 			if (rc == -ENOMEM)
-				kt_seterr(err, errlen, "ktrace: out of memory");
+				store_seterr(err, errlen, "ktrace: out of memory");
 			goto rollback;
 		}
 	}
@@ -1057,23 +1041,23 @@ int ktrace_probe(char *err, size_t errlen)
 	struct statfs sfs;
 
 	if (statfs(KTRACE_TRACEFS, &sfs) || (uint32_t)sfs.f_type != KTRACE_TRACEFS_MAGIC) {
-		kt_seterr(err, errlen, "--ktrace: tracefs not available at " KTRACE_TRACEFS
-			  " (mount -t tracefs nodev " KTRACE_TRACEFS ")");
+		store_seterr(err, errlen, "--ktrace: tracefs not available at " KTRACE_TRACEFS
+			     " (mount -t tracefs nodev " KTRACE_TRACEFS ")");
 		return -ENOENT;
 	}
 	if (access(KTRACE_TRACEFS "/instances", W_OK)) {
 		if (errno == ENOENT) {
-			kt_seterr(err, errlen, "--ktrace: the tracefs at " KTRACE_TRACEFS
-				  " has no instances directory (kernel too old)");
+			store_seterr(err, errlen, "--ktrace: the tracefs at " KTRACE_TRACEFS
+				     " has no instances directory (kernel too old)");
 			return -ENOENT;
 		}
-		kt_seterr(err, errlen, "--ktrace: tracefs at " KTRACE_TRACEFS
-			  " is not writable (needs root)");
+		store_seterr(err, errlen, "--ktrace: tracefs at " KTRACE_TRACEFS
+			     " is not writable (needs root)");
 		return -EACCES;
 	}
 	if (access(KTRACE_TRACEFS "/events/kvm/kvm_exit/format", R_OK)) {
-		kt_seterr(err, errlen, "--ktrace: no kvm tracepoints in " KTRACE_TRACEFS
-			  "/events/kvm (is the kvm module loaded?)");
+		store_seterr(err, errlen, "--ktrace: no kvm tracepoints in " KTRACE_TRACEFS
+			     "/events/kvm (is the kvm module loaded?)");
 		return -ENODEV;
 	}
 	return 0;
@@ -1273,14 +1257,14 @@ static int kt_setup(struct ktrace *kt, char *err, size_t errlen)
 	snprintf(name, sizeof(name), "exitlog-%d", (int)getpid());
 	kt->inst = tracefs_instance_create(name);
 	if (!kt->inst) {
-		kt_seterr(err, errlen, "--ktrace: cannot create the tracefs instance %s: %s",
-			  name, strerror(errno));
+		store_seterr(err, errlen, "--ktrace: cannot create the tracefs instance %s: %s",
+			     name, strerror(errno));
 		return -EIO;
 	}
 	if (!tracefs_instance_is_new(kt->inst)) {
 		tracefs_instance_free(kt->inst);   /* someone else's: leave it */
 		kt->inst = NULL;
-		kt_seterr(err, errlen, "--ktrace: tracefs instance %s already exists", name);
+		store_seterr(err, errlen, "--ktrace: tracefs instance %s already exists", name);
 		return -EEXIST;
 	}
 	tracefs_trace_off(kt->inst);
@@ -1288,12 +1272,12 @@ static int kt_setup(struct ktrace *kt, char *err, size_t errlen)
 	rc = clock && !strcmp(clock, "mono");
 	free(clock);
 	if (!rc) {
-		kt_seterr(err, errlen, "--ktrace: the kernel has no \"mono\" trace clock");
+		store_seterr(err, errlen, "--ktrace: the kernel has no \"mono\" trace clock");
 		return -ENOTSUP;
 	}
 	snprintf(val, sizeof(val), "%d", (int)kt->tid);
 	if (kt_write_file(kt, "set_event_pid", val)) {
-		kt_seterr(err, errlen, "--ktrace: cannot set the pid filter (set_event_pid)");
+		store_seterr(err, errlen, "--ktrace: cannot set the pid filter (set_event_pid)");
 		return -EIO;
 	}
 	/*
@@ -1304,7 +1288,7 @@ static int kt_setup(struct ktrace *kt, char *err, size_t errlen)
 	 */
 	for (size_t i = 0; i < sizeof(kt_events) / sizeof(kt_events[0]); i++) {
 		if (tracefs_event_file_write(kt->inst, "kvm", kt_events[i], "enable", "1") < 0 && i == 0) {
-			kt_seterr(err, errlen, "--ktrace: cannot enable kvm:kvm_exit (is kvm loaded?)");
+			store_seterr(err, errlen, "--ktrace: cannot enable kvm:kvm_exit (is kvm loaded?)");
 			return -ENODEV;
 		}
 	}
@@ -1316,7 +1300,7 @@ static int kt_setup(struct ktrace *kt, char *err, size_t errlen)
 
 	kt->tep = tracefs_local_events_system(NULL, systems);
 	if (!kt->tep) {
-		kt_seterr(err, errlen, "--ktrace: cannot parse the kvm event formats in " KTRACE_TRACEFS);
+		store_seterr(err, errlen, "--ktrace: cannot parse the kvm event formats in " KTRACE_TRACEFS);
 		return -EIO;
 	}
 	if (!tep_get_long_size(kt->tep))
@@ -1328,11 +1312,11 @@ static int kt_setup(struct ktrace *kt, char *err, size_t errlen)
 	kt->page = malloc(kt->psize);
 	rc = ktrace_log_new(&kt->log, kt->tep);
 	if (!kt->kbuf || !kt->page || rc) {
-		kt_seterr(err, errlen, "--ktrace: out of memory");
+		store_seterr(err, errlen, "--ktrace: out of memory");
 		return -ENOMEM;
 	}
 	if (!kt->log->f.exit || !kt->log->f.x.reason) {
-		kt_seterr(err, errlen, "--ktrace: kvm:kvm_exit has no exit_reason field");
+		store_seterr(err, errlen, "--ktrace: kvm:kvm_exit has no exit_reason field");
 		return -ENODEV;
 	}
 
@@ -1341,7 +1325,7 @@ static int kt_setup(struct ktrace *kt, char *err, size_t errlen)
 		kt->ncpu = 1;
 	kt->fds = malloc((size_t)kt->ncpu * sizeof(*kt->fds));
 	if (!kt->fds) {
-		kt_seterr(err, errlen, "--ktrace: out of memory");
+		store_seterr(err, errlen, "--ktrace: out of memory");
 		return -ENOMEM;
 	}
 	for (int cpu = 0; cpu < kt->ncpu; cpu++) {
@@ -1351,7 +1335,7 @@ static int kt_setup(struct ktrace *kt, char *err, size_t errlen)
 		path = tracefs_instance_get_file(kt->inst, file);
 		kt->fds[cpu] = path ? open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC) : -1;
 		if (kt->fds[cpu] < 0 && errno != ENOENT) {
-			kt_seterr(err, errlen, "--ktrace: %s: %s", path ? path : file, strerror(errno));
+			store_seterr(err, errlen, "--ktrace: %s: %s", path ? path : file, strerror(errno));
 			tracefs_put_tracing_file(path);
 			return -EIO;
 		}
@@ -1364,12 +1348,12 @@ static int kt_setup(struct ktrace *kt, char *err, size_t errlen)
 	rc = pthread_create(&kt->thr, NULL, kt_reader, kt);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc) {
-		kt_seterr(err, errlen, "--ktrace: cannot start the reader thread: %s", strerror(rc));
+		store_seterr(err, errlen, "--ktrace: cannot start the reader thread: %s", strerror(rc));
 		return -rc;
 	}
 	kt->thr_started = true;
 	if (tracefs_trace_on(kt->inst) < 0) {
-		kt_seterr(err, errlen, "--ktrace: cannot turn tracing on");
+		store_seterr(err, errlen, "--ktrace: cannot turn tracing on");
 		return -EIO;
 	}
 	return 0;
@@ -1386,7 +1370,7 @@ int ktrace_start(struct ktrace **out, pid_t tid, uint64_t t0_mono_ns,
 		return rc;
 	kt = calloc(1, sizeof(*kt));
 	if (!kt) {
-		kt_seterr(err, errlen, "--ktrace: out of memory");
+		store_seterr(err, errlen, "--ktrace: out of memory");
 		return -ENOMEM;
 	}
 	kt->tid = tid > 0 ? tid : gettid();
@@ -1434,7 +1418,7 @@ int ktrace_stop_db(struct ktrace *kt, sqlite3 *db, char *err, size_t errlen)
 	ktrace_log_stats(kt->log, &st);
 	lost = kt->lost > st.missed ? kt->lost : st.missed;
 	if (kt->rerr) {
-		kt_seterr(err, errlen, "--ktrace: reading the trace buffers: %s", strerror(-kt->rerr));
+		store_seterr(err, errlen, "--ktrace: reading the trace buffers: %s", strerror(-kt->rerr));
 		rc = kt->rerr;
 	}
 	if (lost)
@@ -1451,7 +1435,7 @@ int ktrace_stop_db(struct ktrace *kt, sqlite3 *db, char *err, size_t errlen)
 			rc |= kt_metau(db, "ktrace.buffer_kb", kt->buffer_kb);
 			rc |= kt_metau(db, "ktrace.tid", (uint64_t)kt->tid);
 			if (rc) {
-				kt_seterr(err, errlen, "--ktrace: cannot write meta: %s", sqlite3_errmsg(db));
+				store_seterr(err, errlen, "--ktrace: cannot write meta: %s", sqlite3_errmsg(db));
 				rc = -EIO;
 			}
 		}

@@ -8,7 +8,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,22 +17,6 @@
 #include "store/store.h"
 
 #define SQLITE_MAGIC "SQLite format 3"  /* 15 chars + the NUL = 16 bytes */
-
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	/* one line: fold any newline an SQLite message might carry */
-	for (char *p = err; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-}
 
 static uint32_t be32(const uint8_t *p)
 {
@@ -57,33 +40,33 @@ static int check_header(const char *path, int fd, off_t size,
 	n = pread(fd, h, sizeof(h), 0);
 	if (n < 0) {
 		int e = errno;
-		seterr(err, errlen, "%s: %s", path, strerror(e));
+		store_seterr(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
 	if (n < 16 || memcmp(h, SQLITE_MAGIC, 16) != 0) {
-		seterr(err, errlen, "%s: not an exitlog database (not SQLite)", path);
+		store_seterr(err, errlen, "%s: not an exitlog database (not SQLite)", path);
 		return -EINVAL;
 	}
 	if (n < 100) {
-		seterr(err, errlen, "%s: damaged database: truncated header (%zd bytes)",
-		       path, n);
+		store_seterr(err, errlen, "%s: damaged database: truncated header (%zd bytes)",
+			     path, n);
 		return -EINVAL;
 	}
 	page_size = (uint32_t)h[16] << 8 | h[17];
 	if (page_size == 1)
 		page_size = 65536;
 	if (page_size < 512 || (page_size & (page_size - 1))) {
-		seterr(err, errlen, "%s: damaged database: bad page size %u",
-		       path, page_size);
+		store_seterr(err, errlen, "%s: damaged database: bad page size %u",
+			     path, page_size);
 		return -EINVAL;
 	}
 	pages = be32(h + 28);
 	if (pages && be32(h + 24) == be32(h + 92) &&
 	    (uint64_t)pages * page_size > (uint64_t)size) {
-		seterr(err, errlen,
-		       "%s: damaged database: truncated (%lld of %llu bytes)",
-		       path, (long long)size,
-		       (unsigned long long)pages * page_size);
+		store_seterr(err, errlen,
+			     "%s: damaged database: truncated (%lld of %llu bytes)",
+			     path, (long long)size,
+			     (unsigned long long)pages * page_size);
 		return -EINVAL;
 	}
 	return 0;
@@ -117,9 +100,9 @@ static int check_pages(const char *path, sqlite3 *db, off_t size,
 		psize = sqlite3_column_int64(st, 0);
 	sqlite3_finalize(st);
 	if (pages * psize > (int64_t)size) {
-		seterr(err, errlen,
-		       "%s: damaged database: truncated (%lld of %lld bytes)",
-		       path, (long long)size, (long long)(pages * psize));
+		store_seterr(err, errlen,
+			     "%s: damaged database: truncated (%lld of %lld bytes)",
+			     path, (long long)size, (long long)(pages * psize));
 		return -EINVAL;
 	}
 	return 0;
@@ -139,21 +122,21 @@ static int check_version(const char *path, sqlite3 *db, char *err, size_t errlen
 	if (rc != SQLITE_OK) {
 		msg = sqlite3_errmsg(db);
 		if (strstr(msg, "no such table"))
-			seterr(err, errlen, "%s: not an exitlog database (no meta table)",
-			       path);
+			store_seterr(err, errlen, "%s: not an exitlog database (no meta table)",
+				     path);
 		else
-			seterr(err, errlen, "%s: damaged database: %s", path, msg);
+			store_seterr(err, errlen, "%s: damaged database: %s", path, msg);
 		return -EINVAL;
 	}
 	rc = sqlite3_step(st);
 	if (rc == SQLITE_DONE) {
-		seterr(err, errlen, "%s: not an exitlog database (no schema_version)",
-		       path);
+		store_seterr(err, errlen, "%s: not an exitlog database (no schema_version)",
+			     path);
 		ret = -EINVAL;
 		goto out;
 	}
 	if (rc != SQLITE_ROW) {
-		seterr(err, errlen, "%s: damaged database: %s", path, sqlite3_errmsg(db));
+		store_seterr(err, errlen, "%s: damaged database: %s", path, sqlite3_errmsg(db));
 		ret = -EINVAL;
 		goto out;
 	}
@@ -161,15 +144,15 @@ static int check_version(const char *path, sqlite3 *db, char *err, size_t errlen
 	errno = 0;
 	ver = v ? strtoll((const char *)v, &end, 10) : 0;
 	if (!v || errno || end == (const char *)v || *end || ver < 1) {
-		seterr(err, errlen, "%s: damaged database: bad schema_version '%s'",
-		       path, v ? (const char *)v : "NULL");
+		store_seterr(err, errlen, "%s: damaged database: bad schema_version '%s'",
+			     path, v ? (const char *)v : "NULL");
 		ret = -EINVAL;
 		goto out;
 	}
 	if (ver > STORE_SCHEMA_VERSION) {
-		seterr(err, errlen,
-		       "%s: schema_version %lld is newer than this exitlog understands (%d)",
-		       path, ver, STORE_SCHEMA_VERSION);
+		store_seterr(err, errlen,
+			     "%s: schema_version %lld is newer than this exitlog understands (%d)",
+			     path, ver, STORE_SCHEMA_VERSION);
 		ret = -EPROTO;
 	}
 out:
@@ -188,19 +171,19 @@ int store_open_ro(const char *path, sqlite3 **out, char *err, size_t errlen)
 	if (fd < 0) {
 		int e = errno;
 		if (e == ENOENT)
-			seterr(err, errlen, "%s: no such file", path);
+			store_seterr(err, errlen, "%s: no such file", path);
 		else
-			seterr(err, errlen, "%s: %s", path, strerror(e));
+			store_seterr(err, errlen, "%s: %s", path, strerror(e));
 		return -e;
 	}
 	if (fstat(fd, &sb) < 0) {
 		ret = -errno;
-		seterr(err, errlen, "%s: %s", path, strerror(-ret));
+		store_seterr(err, errlen, "%s: %s", path, strerror(-ret));
 		close(fd);
 		return ret;
 	}
 	if (S_ISDIR(sb.st_mode)) {
-		seterr(err, errlen, "%s: is a directory", path);
+		store_seterr(err, errlen, "%s: is a directory", path);
 		close(fd);
 		return -EISDIR;
 	}
@@ -211,8 +194,8 @@ int store_open_ro(const char *path, sqlite3 **out, char *err, size_t errlen)
 
 	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
 	if (rc != SQLITE_OK) {
-		seterr(err, errlen, "%s: cannot open: %s", path,
-		       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		store_seterr(err, errlen, "%s: cannot open: %s", path,
+			     db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		ret = rc == SQLITE_NOMEM ? -ENOMEM : -EINVAL;
 		goto fail;
 	}

@@ -160,4 +160,11 @@ int store_open_ro(const char *path, sqlite3 **db, char *err, size_t errlen);
 /* Read a meta value into buf; 0, or -ENOENT when absent. */
 int store_meta_get(sqlite3 *db, const char *key, char *buf, size_t len);
 
+/*
+ * Format one line (printf-style) into err, newlines and carriage returns
+ * folded to spaces; a no-op when err is NULL or errlen is 0.
+ */
+void store_seterr(char *err, size_t errlen, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
 #endif

@@ -42,7 +42,7 @@
 
 #define BATCH_MAX        128         /* upper bound of opts.batch_rows */
 #define PASS_MAX         65536       /* records taken from the ring per pass */
-#define POLL_MS          40          /* the writer's poll period (writer_main()) */
+#define POLL_MS          75          /* the writer's poll period (writer_main()) */
 #define PAGE_SIZE        65536       /* see store_create_opts() */
 #define CACHE_KIB        8192        /* page cache of the writer's connection */
 #define CKPT_BYTES       (64u << 20) /* WAL size that wakes the checkpointer */
@@ -190,20 +190,8 @@ static const char *const blk_ops[] = { "read", "write", "flush" };
 /* ------------------------------------------------------------------ */
 /* helpers */
 
-__attribute__((format(printf, 3, 4)))
-static void seterr(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	for (char *p = err; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
-}
+/* one-line error messages: store_seterr() (store/errmsg.c) */
+#define seterr store_seterr
 
 static uint64_t now_ns(void)
 {
@@ -1058,9 +1046,11 @@ static void *writer_main(void *arg)
 {
 	struct store *s = arg;
 	const uint64_t commit_ns = STORE_COMMIT_MS * 1000000ull / 2;
+	const uint64_t poll_ns = POLL_MS * 1000000ull;
+	uint64_t next_poll = now_ns() + poll_ns;
 
 	for (;;) {
-		uint64_t target;
+		uint64_t target, now;
 		size_t n;
 		bool stop, drained;
 
@@ -1106,8 +1096,13 @@ static void *writer_main(void *arg)
 				break;
 		}
 		/* until the next poll or a kick (flush, close, a waiting
-		 * producer) */
-		ring_cons_nap(s->ring, POLL_MS * 1000000ull);
+		 * producer); polls keep their period whatever a pass took */
+		now = now_ns();
+		if ((int64_t)(next_poll - now) <= 0)
+			next_poll = now + poll_ns;
+		ring_cons_nap(s->ring, next_poll - now);
+		if ((int64_t)(now_ns() - next_poll) >= 0)
+			next_poll += poll_ns;
 	}
 	return NULL;
 }

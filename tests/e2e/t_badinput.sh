@@ -21,4 +21,9 @@ check() {
 	expect_err "bad --mem" 2 "not a size" $EXITLOG record --mem lots $G/hello.bin
 	expect_err "--initrd with a flat guest" 2 "need a bzImage" $EXITLOG record -o "$W/y.db" --initrd "$G/hello.bin" $G/hello.bin
 	check_eq "DB unmodified after all refusals" "$(cat "$db")" precious
+	# the check phase runs on the host: without /dev/kvm there, record says so
+	if [ ! -e /dev/kvm ]; then
+		expect_err "no /dev/kvm: names scripts/with-kvm" 2 "run under scripts/with-kvm" $EXITLOG record -o "$W/k.db" $G/hello.bin
+		check_eq "no /dev/kvm: no database" "$(ls "$W" | grep -c k.db)" 0
+	fi
 }
