@@ -43,7 +43,7 @@
 #define BATCH_MAX        128         /* upper bound of opts.batch_rows */
 #define PASS_MAX         65536       /* records taken from the ring per pass */
 #define POLL_MS          75          /* the writer's poll period (writer_main()) */
-#define PAGE_SIZE        65536       /* see store_create_opts() */
+#define PAGE_SIZE        16384       /* see store_create_opts() */
 #define CACHE_KIB        8192        /* page cache of the writer's connection */
 #define CKPT_BYTES       (64u << 20) /* WAL size that wakes the checkpointer */
 

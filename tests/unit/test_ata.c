@@ -1,152 +1,12 @@
 /*
  * test_ata.c - devices/ata.c: register-level scripts as a PIO driver issues
- * them, checked against the fake host's disk, request log and IRQ history.
+ * them (reset, reads, writes, interrupts, errors, misc commands), checked
+ * against the fake host's disk, request log and IRQ history.  IDENTIFY DEVICE
+ * data is tested in test_ata_identify.c.
  */
 #include <errno.h>
-#include <setjmp.h>
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <string.h>
 
-#include <cmocka.h>
-
-#include "devices/ata.h"
-#include "tests/unit/fakehost.h"
-
-#define IRQ 14
-#define DISK_SECTORS 20000u
-
-enum { DATA = 0, ERROR = 1, FEATURES = 1, NSECT = 2, LBAL = 3, LBAM = 4,
-       LBAH = 5, DEVICE = 6, STATUS = 7, COMMAND = 7 };
-
-struct fixture {
-	struct ata *a;
-	struct fakehost *fh;
-	const struct host *h;
-	uint8_t buf[300 * 512];
-};
-
-static int setup(void **state)
-{
-	struct fixture *f = test_calloc(1, sizeof(*f));
-
-	f->fh = fakehost_create(DISK_SECTORS, 0);
-	f->a = ata_create("ata0", 0, DISK_SECTORS, IRQ);
-	assert_non_null(f->fh);
-	assert_non_null(f->a);
-	f->h = fakehost_host(f->fh);
-	fakehost_disk_pattern(f->fh, 0);
-	*state = f;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	struct fixture *f = *state;
-
-	ata_destroy(f->a);
-	fakehost_destroy(f->fh);
-	test_free(f);
-	return 0;
-}
-
-static void wr(struct fixture *f, unsigned off, uint8_t v)
-{
-	assert_int_equal(ata_io_cmd(f->a, f->h, off, &v, 1, true), 0);
-}
-
-static uint8_t rd(struct fixture *f, unsigned off)
-{
-	uint8_t v = 0;
-
-	assert_int_equal(ata_io_cmd(f->a, f->h, off, &v, 1, false), 0);
-	return v;
-}
-
-static void devctl(struct fixture *f, uint8_t v)
-{
-	assert_int_equal(ata_io_ctrl(f->a, f->h, 0, &v, 1, true), 0);
-}
-
-static uint8_t altstatus(struct fixture *f)
-{
-	uint8_t v = 0;
-
-	assert_int_equal(ata_io_ctrl(f->a, f->h, 0, &v, 1, false), 0);
-	return v;
-}
-
-static uint16_t rdata16(struct fixture *f)
-{
-	uint8_t b[2];
-
-	assert_int_equal(ata_io_cmd(f->a, f->h, DATA, b, 2, false), 0);
-	return (uint16_t)(b[0] | b[1] << 8);
-}
-
-/* Read `bytes` from the data port with 2- or 4-byte accesses into f->buf. */
-static void read_data(struct fixture *f, size_t bytes, uint32_t width)
-{
-	for (size_t i = 0; i < bytes; i += width)
-		assert_int_equal(ata_io_cmd(f->a, f->h, DATA, f->buf + i, width, false), 0);
-}
-
-static void write_data(struct fixture *f, const uint8_t *src, size_t bytes,
-		       uint32_t width)
-{
-	uint8_t tmp[4];
-
-	for (size_t i = 0; i < bytes; i += width) {
-		memcpy(tmp, src + i, width);
-		assert_int_equal(ata_io_cmd(f->a, f->h, DATA, tmp, width, true), 0);
-	}
-}
-
-/* Task file for an LBA28 command, then the command itself. */
-static void lba28_cmd(struct fixture *f, uint8_t cmd, uint32_t lba, uint8_t n)
-{
-	wr(f, NSECT, n);
-	wr(f, LBAL, (uint8_t)lba);
-	wr(f, LBAM, (uint8_t)(lba >> 8));
-	wr(f, LBAH, (uint8_t)(lba >> 16));
-	wr(f, DEVICE, (uint8_t)(0xe0 | ((lba >> 24) & 0x0f)));
-	wr(f, COMMAND, cmd);
-}
-
-static const uint8_t *disk_at(struct fixture *f, uint64_t sector)
-{
-	return fakehost_disk(f->fh, 0) + sector * 512;
-}
-
-static size_t irq_raises(struct fixture *f)
-{
-	size_t n = 0;
-
-	for (size_t i = 0; i < fakehost_nirqs(f->fh); i++) {
-		assert_int_equal(fakehost_irq(f->fh, i)->line, IRQ);
-		n += fakehost_irq(f->fh, i)->level == 1;
-	}
-	return n;
-}
-
-static void assert_req(struct fixture *f, size_t i, enum blk_op op,
-		       uint64_t sector, uint32_t n)
-{
-	const struct fakehost_req *r = fakehost_req(f->fh, i);
-
-	assert_non_null(r);
-	assert_int_equal(r->op, op);
-	assert_int_equal(r->disk, 0);
-	assert_string_equal(r->device, "ata0");
-	assert_int_equal(r->sector, sector);
-	assert_int_equal(r->nsectors, n);
-}
-
-static uint16_t word(const uint8_t *p, unsigned w)
-{
-	return (uint16_t)(p[2 * w] | p[2 * w + 1] << 8);
-}
+#include "tests/unit/ata_fixture.h"
 
 /* ---- reset, signature ---- */
 
@@ -198,106 +58,6 @@ static void test_ata_diagnostic_sets_signature(void **state)
 	assert_int_equal(rd(f, LBAL), 1);
 	assert_int_equal(rd(f, LBAM), 0);
 	assert_int_equal(rd(f, LBAH), 0);
-}
-
-/* ---- IDENTIFY ---- */
-
-static void test_ata_identify_words(void **state)
-{
-	struct fixture *f = *state;
-	const uint8_t *p = f->buf;
-	uint8_t sum = 0;
-
-	wr(f, DEVICE, 0xa0);
-	wr(f, COMMAND, 0xec);
-	assert_int_equal(altstatus(f), 0x58);
-	assert_int_equal(fakehost_irq_level(f->fh, IRQ), 1);
-	assert_int_equal(rd(f, STATUS), 0x58);
-	assert_int_equal(fakehost_irq_level(f->fh, IRQ), 0);
-	read_data(f, 512, 2);
-	assert_int_equal(rd(f, STATUS), 0x50);
-	/* One IRQ for the one data block; none when it has been read. */
-	assert_int_equal(irq_raises(f), 1);
-	assert_int_equal(fakehost_nreqs(f->fh), 0);
-
-	assert_int_equal(word(p, 0), 0x0040);
-	assert_int_equal(word(p, 1), DISK_SECTORS / 1008);
-	assert_int_equal(word(p, 3), 16);
-	assert_int_equal(word(p, 6), 63);
-	assert_int_equal(word(p, 47), 0x8010);
-	assert_int_equal(word(p, 49), 0x0a00);
-	assert_int_equal(word(p, 50), 0x4000);
-	assert_int_equal(word(p, 53), 0x0007);
-	assert_int_equal(word(p, 54), DISK_SECTORS / 1008);
-	assert_int_equal(word(p, 57) | word(p, 58) << 16, (DISK_SECTORS / 1008) * 1008);
-	assert_int_equal(word(p, 59), 0x0110);
-	assert_int_equal(word(p, 60), DISK_SECTORS & 0xffff);
-	assert_int_equal(word(p, 61), DISK_SECTORS >> 16);
-	assert_int_equal(word(p, 64), 0x0003);
-	assert_int_equal(word(p, 80), 0x00f0);
-	assert_int_equal(word(p, 82), 0x4020);
-	assert_int_equal(word(p, 83), 0x7400);
-	assert_true(word(p, 83) & (1 << 10));
-	assert_int_equal(word(p, 85), 0x4020);
-	assert_int_equal(word(p, 86), 0x3400);
-	assert_int_equal(word(p, 100), DISK_SECTORS);
-	assert_int_equal(word(p, 101), 0);
-	assert_int_equal(word(p, 102), 0);
-	assert_int_equal(word(p, 103), 0);
-	assert_int_equal(word(p, 255) & 0xff, 0xa5);
-	for (int i = 0; i < 512; i++)
-		sum += p[i];
-	assert_int_equal(sum, 0);
-}
-
-static void test_ata_identify_strings(void **state)
-{
-	struct fixture *f = *state;
-	char model[41], serial[21], fw[9];
-	uint16_t w;
-
-	wr(f, COMMAND, 0xec);
-	for (unsigned i = 0; i < 256; i++) {
-		w = rdata16(f);
-		/* ATA strings: first character in the high byte. */
-		if (i >= 10 && i < 20) {
-			serial[2 * (i - 10)] = (char)(w >> 8);
-			serial[2 * (i - 10) + 1] = (char)w;
-		} else if (i >= 23 && i < 27) {
-			fw[2 * (i - 23)] = (char)(w >> 8);
-			fw[2 * (i - 23) + 1] = (char)w;
-		} else if (i >= 27 && i < 47) {
-			model[2 * (i - 27)] = (char)(w >> 8);
-			model[2 * (i - 27) + 1] = (char)w;
-		}
-	}
-	model[40] = serial[20] = fw[8] = '\0';
-	assert_string_equal(model, "EXITLOG HARDDISK                        ");
-	assert_string_equal(serial, "EXITLOG0001         ");
-	assert_string_equal(fw, "0.1     ");
-}
-
-static void test_ata_identify_caps_large_disk(void **state)
-{
-	struct fixture *f = *state;
-	struct ata *big = ata_create("ata1", 0, (1ull << 32) + 7, 15);
-	uint8_t v = 0xec, b[2];
-	uint8_t id[512];
-
-	assert_non_null(big);
-	assert_int_equal(ata_io_cmd(big, f->h, COMMAND, &v, 1, true), 0);
-	for (int i = 0; i < 512; i += 2) {
-		assert_int_equal(ata_io_cmd(big, f->h, DATA, b, 2, false), 0);
-		memcpy(id + i, b, 2);
-	}
-	assert_int_equal(word(id, 1), 16383);
-	assert_int_equal(word(id, 60), 0xffff);
-	assert_int_equal(word(id, 61), 0x0fff);
-	assert_int_equal(word(id, 100), 7);
-	assert_int_equal(word(id, 101), 0);
-	assert_int_equal(word(id, 102), 1);
-	assert_int_equal(word(id, 103), 0);
-	ata_destroy(big);
 }
 
 /* ---- reads ---- */
@@ -753,17 +513,12 @@ static void test_ata_regnames(void **state)
 	assert_string_equal(ata_regname_ctrl(0, true), "devctl");
 }
 
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		T(test_ata_reset_state),
 		T(test_ata_srst_signature),
 		T(test_ata_diagnostic_sets_signature),
-		T(test_ata_identify_words),
-		T(test_ata_identify_strings),
-		T(test_ata_identify_caps_large_disk),
 		T(test_ata_read_sectors_16bit),
 		T(test_ata_read_sectors_32bit),
 		T(test_ata_read_out_of_range),
