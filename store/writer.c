@@ -1,24 +1,42 @@
 /*
  * writer.c - the recording side of the store: create the database, take
  * records from the vCPU thread through an SPSC ring (store/ring.h) and
- * write them from a writer thread with statements prepared once, bound per
- * row, grouped into multi-row INSERTs and committed at least every 100 ms.
+ * write them from a writer thread with statements prepared once, in large
+ * transactions committed at least every 100 ms.
+ *
+ * How rows get in (bench/README.md has the measurements behind each step):
+ * - exits, pio and mmio -- nearly every row -- through eponymous virtual
+ *   tables over the ring ("the ring as a table"): one
+ *   INSERT INTO t SELECT ... FROM exitlog_ring_t per table and pass, the
+ *   column values read straight from the ring slots, no sqlite3_bind_*();
+ *   and a seq that continues its table goes in as NULL, so SQLite appends
+ *   at the rightmost leaf instead of searching the b-tree for every key
+ *   (vt_pos()).  Together: 6,970 -> 4,850 instructions per storm exit.
+ * - the rarer kinds (blk_requests, irqs, dma, exit_info, kernel_exits):
+ *   prepared multi-row INSERT ... VALUES, bound per row.
+ * - the writer polls the ring every POLL_MS instead of chasing each
+ *   handful of records: a slow stream (the storm guest in the sandbox
+ *   makes ~20,000 exits/s) costs one wake-up, one statement per table and
+ *   one commit per poll (writer_main()).
+ * - 16 KiB pages, 8 MiB of page cache, and no checkpoint on the writer's
+ *   connection: a checkpointer thread does them (ckpt_main()).
  *
  * Durability: journal_mode=WAL with synchronous=NORMAL while recording.  A
  * commit then appends to the WAL without an fsync (the WAL is synced at
- * checkpoints), so the writer keeps up with millions of rows a second; a
- * crash of exitlog loses nothing that was committed (at most the last
- * 100 ms of records that were still in the ring or in the open
- * transaction), a power cut may lose the WAL frames since the last
- * checkpoint but never corrupts the file.  At close the WAL is folded back
- * (journal_mode=DELETE) so the result is one self-contained file that also
- * opens read-only from read-only media.
+ * checkpoints, every 64 MiB of it), so the writer keeps up with millions
+ * of rows a second; a crash of exitlog loses nothing that was committed
+ * (at most the last ~100 ms of records that were still in the ring or in
+ * the open transaction), a power cut may lose the WAL frames since the
+ * last checkpoint but never corrupts the file.  At close the WAL is folded
+ * back (journal_mode=DELETE) so the result is one self-contained file that
+ * also opens read-only from read-only media.
  *
  * Threads: the producer side (store_put_*) may be called from several
  * threads; a one-word spin lock serializes them (uncontended it costs one
- * atomic exchange).  All SQLite work on the connection happens either on
- * the writer thread or, for the synchronous calls, after store_flush() and
- * under db_mu, so the connection is opened SQLITE_OPEN_NOMUTEX.
+ * atomic exchange).  All SQLite work on the writer's connection happens
+ * either on the writer thread or, for the synchronous calls, after
+ * store_flush() and under db_mu, so the connection is opened
+ * SQLITE_OPEN_NOMUTEX; the checkpointer has a connection of its own.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -122,8 +140,8 @@ struct kind_desc {
 	const char *cols;     /* the table's columns we fill, in bind order */
 	const char *suffix;   /* after the VALUES list, or NULL */
 	int ncols;
-	bind_fn bind;         /* bound multi-row INSERT ... VALUES */
-	col_fn col;           /* INSERT ... SELECT FROM the ring table; NULL: bind */
+	bind_fn bind;         /* bound (multi-row) INSERT ... VALUES, or NULL */
+	col_fn col;           /* INSERT ... SELECT FROM the ring table, or NULL */
 	bool seq_key;         /* seq is the table's INTEGER PRIMARY KEY */
 };
 
@@ -162,7 +180,6 @@ struct store {
 	pthread_cond_t ck_cv;
 	bool ck_want, ck_stop;
 	unsigned ck_frames;           /* WAL frames that make a checkpoint due */
-	uint64_t ck_runs;
 	unsigned batch;
 	size_t min_pass;
 
@@ -176,9 +193,9 @@ struct store {
 	size_t vn[K_N];
 	struct vt_aux vaux[K_N];
 	sqlite3_stmt *maxq[K_N];      /* SELECT max(seq) of exits, pio, mmio */
-	uint64_t maxseq[K_N];         /* their max(seq) (see bind_seq()) */
+	uint64_t maxseq[K_N];         /* their max(seq) (see vt_pos()) */
 	bool maxseq_ok;               /* maxseq[] is valid in this transaction */
-	bool nullseq;                 /* a seq was bound NULL since the last step */
+	bool nullseq;                 /* a seq went in as NULL since the last step */
 	uint64_t consumed;
 	const struct ring_slot *pend[K_N][BATCH_MAX];
 	unsigned npend[K_N];
@@ -253,30 +270,6 @@ static inline int bind_str(sqlite3_stmt *st, int i, const char *v)
 	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
-/*
- * The seq of a table keyed by seq (exits, pio, mmio).  A row that comes
- * right after the table's largest seq is bound as NULL: SQLite then takes
- * max(rowid)+1 -- the same number -- from the b-tree's rightmost cell and
- * appends without searching for the key, where an explicit rowid costs a
- * full root-to-leaf binary search (its uniqueness check) per row.
- * s->maxseq[k] is the table's true max(seq): read at BEGIN (nothing else
- * writes the tables while the writer's transaction is open) and advanced
- * here; insert_rows() checks sqlite3_last_insert_rowid() against it.
- * Anything else (a gap, or a seq not above the max, which must fail as a
- * duplicate) is bound as given.
- */
-static inline int bind_seq(struct store *s, sqlite3_stmt *st, int i, int k, uint64_t seq)
-{
-	if (seq == s->maxseq[k] + 1 && s->maxseq_ok) {
-		s->maxseq[k] = seq;
-		s->nullseq = true;
-		return sqlite3_bind_null(st, i);
-	}
-	if (seq > s->maxseq[k] && seq <= INT64_MAX)
-		s->maxseq[k] = seq;
-	return sqlite3_bind_int64(st, i, (sqlite3_int64)seq);
-}
-
 /* Bind the slot's payload as a blob (or text) at i, or NULL without
  * F_PAYLOAD. */
 static int bind_payload(struct store *s, sqlite3_stmt *st, int i,
@@ -303,55 +296,6 @@ static int bind_payload(struct store *s, sqlite3_stmt *st, int i,
 		return sqlite3_bind_text64(st, i, p, len, owned ? free : SQLITE_STATIC,
 					   SQLITE_UTF8);
 	return sqlite3_bind_blob64(st, i, p, len, owned ? free : SQLITE_STATIC);
-}
-
-static int bind_exit(struct store *s, sqlite3_stmt *st, int b,
-		     const struct ring_slot *sl, int row)
-{
-	const struct b_exit *e = (const void *)sl->u;
-	int rc = 0;
-
-	(void)row;
-	rc |= bind_seq(s, st, b + 1, K_EXIT, e->seq);
-	rc |= sqlite3_bind_int64(st, b + 2, e->vcpu);
-	rc |= sqlite3_bind_int64(st, b + 3, e->reason);
-	rc |= bind_u64(st, b + 4, e->t_ns);
-	rc |= bind_u64(st, b + 5, e->guest_ns);
-	rc |= bind_u64(st, b + 6, e->handle_ns);
-	return rc;
-}
-
-static int bind_pio(struct store *s, sqlite3_stmt *st, int b,
-		    const struct ring_slot *sl, int row)
-{
-	const struct b_pio *p = (const void *)sl->u;
-	int rc = 0;
-
-	(void)row;
-	rc |= bind_seq(s, st, b + 1, K_PIO, p->seq);
-	rc |= sqlite3_bind_int(st, b + 2, p->port);
-	rc |= sqlite3_bind_int(st, b + 3, p->size);
-	rc |= sqlite3_bind_int(st, b + 4, p->is_write);
-	rc |= sqlite3_bind_int64(st, b + 5, p->count);
-	rc |= bind_payload(s, st, b + 6, sl, p->inl, (size_t)p->size * p->count, false);
-	rc |= bind_str(st, b + 7, p->device);
-	return rc;
-}
-
-static int bind_mmio(struct store *s, sqlite3_stmt *st, int b,
-		     const struct ring_slot *sl, int row)
-{
-	const struct b_mmio *m = (const void *)sl->u;
-	int rc = 0;
-
-	(void)row;
-	rc |= bind_seq(s, st, b + 1, K_MMIO, m->seq);
-	rc |= bind_u64(st, b + 2, m->gpa);
-	rc |= sqlite3_bind_int64(st, b + 3, m->len);
-	rc |= sqlite3_bind_int(st, b + 4, m->is_write);
-	rc |= bind_payload(s, st, b + 5, sl, m->inl, m->len, false);
-	rc |= bind_str(st, b + 6, m->device);
-	return rc;
 }
 
 static int bind_blk(struct store *s, sqlite3_stmt *st, int b,
@@ -459,11 +403,11 @@ static void col_mmio(struct vt_cur *c, const struct ring_slot *sl,
 
 static const struct kind_desc kinds[K_N] = {
 	[K_EXIT] = { "exits", "seq, vcpu, reason, t_ns, guest_ns, handle_ns",
-		     NULL, 6, bind_exit, col_exit, true },
+		     NULL, 6, NULL, col_exit, true },
 	[K_PIO] = { "pio", "seq, port, size, is_write, count, data, device",
-		    NULL, 7, bind_pio, col_pio, true },
+		    NULL, 7, NULL, col_pio, true },
 	[K_MMIO] = { "mmio", "seq, gpa, len, is_write, data, device",
-		     NULL, 6, bind_mmio, col_mmio, true },
+		     NULL, 6, NULL, col_mmio, true },
 	[K_BLK] = { "blk_requests", "seq, device, op, sector, nsectors, data_hash,"
 		    " status, latency_ns, disk", NULL, 9, bind_blk, NULL, false },
 	[K_IRQ] = { "irqs", "seq, line, level, device", NULL, 4, bind_irq, NULL, false },
@@ -530,10 +474,21 @@ struct vt_cur {
 	struct store *s;
 	int k;
 	size_t i, n;
-	bool null_seq;          /* this row's seq goes in as NULL (bind_seq()) */
+	bool null_seq;          /* this row's seq goes in as NULL (vt_pos()) */
 };
 
-/* Position on row i: decide how its seq goes in. */
+/*
+ * Position on row i and decide how its seq goes in.  A row that comes right
+ * after its table's largest seq goes in as NULL: SQLite then takes
+ * max(rowid)+1 -- the same number -- from the b-tree's rightmost cell and
+ * appends without searching for the key, where an explicit rowid costs a
+ * root-to-leaf binary search (its uniqueness check) per row: a quarter of
+ * the writer's instructions.  s->maxseq[k] is the table's true max(seq):
+ * read at BEGIN (nothing else writes the tables while the writer's
+ * transaction is open) and advanced here; step_insert() checks
+ * sqlite3_last_insert_rowid() against it.  Anything else (a gap, or a seq
+ * not above the max, which must fail as a duplicate) goes in as given.
+ */
 static inline void vt_pos(struct vt_cur *c)
 {
 	struct store *s = c->s;
@@ -813,7 +768,7 @@ static int prepare_all(struct store *s, char *err, size_t errlen)
 			char *sql;
 			int rc;
 
-			if (m && rows < 2)
+			if (!kinds[k].bind || (m && rows < 2))
 				continue;
 			sql = insert_sql(&kinds[k], rows);
 			if (!sql)
@@ -884,8 +839,8 @@ static int step_done(struct store *s, sqlite3_stmt *st)
 	return 0;
 }
 
-/* Step an insert of kind k; when a seq was bound NULL, check that SQLite
- * gave the last row the seq it had (see bind_seq()). */
+/* Step an insert of kind k; when a seq went in as NULL, check that SQLite
+ * gave the last row the seq it had (see vt_pos()). */
 static int step_insert(struct store *s, int k, sqlite3_stmt *st)
 {
 	if (step_done(s, st))
@@ -948,7 +903,7 @@ static int txn_commit(struct store *s)
 	return step_done(s, s->commit);
 }
 
-/* BEGIN, and read max(seq) of the seq-keyed tables (see bind_seq()). */
+/* BEGIN, and read max(seq) of the seq-keyed tables (see vt_pos()). */
 static int txn_begin(struct store *s)
 {
 	if (step_done(s, s->begin))
@@ -1032,14 +987,15 @@ static void publish_committed(struct store *s)
  * The writer's loop.  It polls: every POLL_MS it wakes, moves whatever the
  * ring holds into the open transaction in passes of at most PASS_MAX
  * records, and commits once the ring is drained -- so a record is
- * committed within about POLL_MS (plus the pass) of being put, well inside
- * the 100 ms bound, and a slow stream costs one wake-up, one
- * INSERT ... SELECT per table and one commit per poll instead of one per
- * handful of records (at the storm guest's ~13,000 exits/s the old 1 ms
- * batching cost the writer 5x the CPU per exit of a flat-out stream).  It
- * does not wait for the poll when the ring holds a full pass (pass_min),
- * when a flush or close waits, or when the producer waits for room (both
- * kick it); a transaction that never drains is committed every
+ * committed within about POLL_MS (plus the pass) of being put, inside the
+ * 100 ms bound, and a slow stream costs one wake-up, one INSERT ... SELECT
+ * per table and one commit per poll instead of one of each per handful of
+ * records.  (The storm guest in the KVM sandbox makes ~20,000 exits/s: the
+ * old 1 ms batching cost the writer 2.1-2.7 s of CPU per 100,000 exits
+ * there, this 1.0-1.2 s.)  After a pass it goes straight on when min_pass
+ * records or more wait, when a flush or close waits, or when the producer
+ * waits for room; those last two also cut a nap short (ring_kick(),
+ * prod_wait()).  A transaction that never drains is committed every
  * STORE_COMMIT_MS / 2.
  */
 static void *writer_main(void *arg)
@@ -1078,10 +1034,9 @@ static void *writer_main(void *arg)
 			} else {
 				pthread_mutex_unlock(&s->db_mu);
 			}
-			if (!drained && (ring_cons_avail(s->ring) >= s->min_pass || stop ||
-					 target > s->committed ||
-					 atomic_load_explicit(&s->ring->prod_waiting,
-							      memory_order_relaxed)))
+			if (stop || target > s->committed ||
+			    ring_cons_avail(s->ring) >= s->min_pass ||
+			    atomic_load_explicit(&s->ring->prod_waiting, memory_order_relaxed))
 				continue;
 		} else {
 			if (s->in_txn) {
@@ -1113,12 +1068,16 @@ static void *writer_main(void *arg)
  * A checkpoint copies the WAL back into the database file and fsyncs both:
  * tens or hundreds of milliseconds for 64 MiB, during which an inline
  * (auto)checkpoint would keep the writer from draining the ring (measured:
- * it halves the sustained rate).  So the writer's connection never
+ * it halved the sustained rate).  So the writer's connection never
  * checkpoints: a commit that leaves CKPT_BYTES or more in the WAL wakes
  * this thread, which runs a PASSIVE checkpoint on a second connection while
- * the writer goes on appending; the next writer transaction after a
- * complete checkpoint starts the WAL over.  The WAL stays bounded, and so
- * does what a power cut can take (the WAL is synced at each checkpoint).
+ * the writer goes on appending.  So the WAL is synced every 64 MiB (what a
+ * power cut can take stays bounded) and backfilled as it goes (little is
+ * left for store_close()).  The WAL file starts over when the writer begins
+ * a transaction after a complete checkpoint -- whenever the stream leaves
+ * the writer a poll period of slack (measured: at 300,000 exits/s it stays
+ * under 72 MB); a stream that keeps the writer busy from start to end
+ * keeps appending to it until close, as with no checkpoints at all.
  */
 static int wal_hook(void *arg, sqlite3 *db, const char *name, int nframe)
 {
@@ -1152,7 +1111,6 @@ static void *ckpt_main(void *arg)
 		/* SQLITE_BUSY (a reader still uses old frames): the next
 		 * commit asks again */
 		sqlite3_wal_checkpoint_v2(s->ckdb, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		s->ck_runs++;
 		pthread_mutex_lock(&s->ck_mu);
 	}
 	pthread_mutex_unlock(&s->ck_mu);
@@ -1171,6 +1129,13 @@ static int ckpt_start(struct store *s, char *err, size_t errlen)
 		return -EIO;
 	}
 	sqlite3_wal_autocheckpoint(s->ckdb, 0);
+	/* a connection that has not read the database yet does not know it
+	 * is in WAL mode, and its checkpoints would be no-ops */
+	if (sqlite3_exec(s->ckdb, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
+	    SQLITE_OK) {
+		seterr(err, errlen, "%s: cannot read: %s", s->path, sqlite3_errmsg(s->ckdb));
+		return -EIO;
+	}
 	s->ck_frames = CKPT_BYTES / PAGE_SIZE;
 	rc = pthread_create(&s->ckthread, NULL, ckpt_main, s);
 	if (rc) {
@@ -1614,6 +1579,20 @@ int store_create_opts(struct store **out, const char *path, bool force,
 	/* someone else's brief lock on the file (a reader's checkpoint, the
 	 * sqlite3 shell) must not fail the recording */
 	sqlite3_busy_timeout(s->db, 5000);
+	/*
+	 * Page size (fixed for good when the file is created): flat out, 16,
+	 * 32 and 64 KiB pages all sustain ~1.4x the rate of 4 KiB pages (fewer
+	 * WAL frames, and writes, per row; the same instructions).  But every
+	 * commit rewrites the partly filled last page of each table (and page
+	 * 1): with 64 KiB pages a slow stream committed every POLL_MS writes
+	 * several times its own size to the WAL -- in the KVM sandbox, at the
+	 * storm guest's rate, twice the writer's system time of 16 KiB pages
+	 * (6x that of 4 KiB pages when it committed every 40 ms); and the ~30
+	 * tables and indexes cost one page each even when empty.  16 KiB keeps the flat-out
+	 * rate and neither cost.  A cache of 8 MiB beat 16 and 64 MiB (the
+	 * appends never revisit a page; a bigger cache only spreads the writes
+	 * over more memory).
+	 */
 	snprintf(pragmas, sizeof(pragmas),
 		 "PRAGMA page_size=%d; PRAGMA journal_mode=WAL;"
 		 " PRAGMA synchronous=NORMAL; PRAGMA cache_size=-%d;",

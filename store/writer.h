@@ -1,7 +1,9 @@
 /*
  * writer.h - tuning knobs of the store's writer, beyond store.h: ring sizes
  * (small rings for tests, big ones for benchmarks) and the multi-row
- * INSERT width.  store_create() is store_create_opts() with defaults.
+ * INSERT width of the kinds that go through bound statements (exits, pio
+ * and mmio rows go through the ring tables of writer.c instead).
+ * store_create() is store_create_opts() with defaults.
  */
 #ifndef EXITLOG_STORE_WRITER_H
 #define EXITLOG_STORE_WRITER_H
@@ -13,7 +15,7 @@
 
 #define STORE_RING_RECORDS   (1u << 20)   /* 64 MiB of 64-byte records */
 #define STORE_SIDE_BYTES     (64u << 20)  /* payload bytes in flight */
-#define STORE_BATCH_ROWS     64u          /* rows per multi-row INSERT */
+#define STORE_BATCH_ROWS     64u          /* rows per multi-row INSERT (rare kinds) */
 #define STORE_COMMIT_MS      100u         /* longest a transaction stays open */
 
 struct store_opts {
