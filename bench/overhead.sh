@@ -133,7 +133,7 @@ fi
 
 # --- on the host ------------------------------------------------------------
 case "${BENCH_QUICK:-}" in
-"" | 0) N=100000 NS=20000 REPS=5 TREPS=3 TMO=600 ;;
+"" | 0) N=100000 NS=5000 REPS=7 TREPS=3 TMO=600 ;;
 *) N=2000 NS=500 REPS=1 TREPS=1 TMO=120 ;;
 esac
 KVM_FIGURES="record_overhead trace_cmd_overhead perf_kvm_overhead record_overhead_cmd

@@ -29,7 +29,7 @@ echo "# exitlog bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(uname -n), $(nproc) cor
 	"load average $(cut -d' ' -f1-3 /proc/loadavg)${quick:+ (BENCH_QUICK: smoke sizes)}" | emit
 
 # --- the store writer, no KVM -------------------------------------------------
-if [ -n "$quick" ]; then LB_N=100000 CG_N=20000 ST_N=100000; else LB_N=2000000 CG_N=100000 ST_N=1000000; fi
+if [ -n "$quick" ]; then LB_N=100000 CG_N=20000 ST_N=100000; else LB_N=2000000 CG_N=50000 ST_N=1000000; fi
 {
 	echo "# store writer: synthetic storm exits (an exit row + a pio row each) through"
 	echo "# store/writer.c (log_*), one prepared single-row INSERT per row in one transaction"
