@@ -180,11 +180,13 @@ int recorder_run(const struct record_opts *o)
 	for (int i = 0; i < BOARD_MAX_DISKS; i++)
 		disks[i].fd = -1;
 	memset(&g, 0, sizeof(g));
-	rc = record_check_inputs(o, &g, disks, &cfg, hashes, err, sizeof(err));
-	nopen = o->ndisks;
+	nopen = 0;
+	/* --ktrace needs root and tracefs: say so before anything else. */
+	rc = o->ktrace ? ktrace_probe(err, sizeof(err)) : 0;
 	if (rc)
 		goto out_inputs;
-	rc = o->ktrace ? ktrace_probe(err, sizeof(err)) : 0;
+	rc = record_check_inputs(o, &g, disks, &cfg, hashes, err, sizeof(err));
+	nopen = o->ndisks;
 	if (rc)
 		goto out_inputs;
 	if (g.kind != GUEST_BZIMAGE && (o->initrd || o->append)) {
