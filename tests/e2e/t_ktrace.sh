@@ -1,6 +1,7 @@
 # t_ktrace.sh - `record --ktrace` and `import` (tests/e2e/ktrace.sh).  Its
 # checks need the sandbox's tracefs, so they run in the record phase; the
 # check phase reports each of its lines as a check of this suite.
+LIMIT=360
 record() {
 	run kt sh tests/e2e/ktrace.sh
 }

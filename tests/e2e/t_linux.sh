@@ -2,6 +2,7 @@
 # sample initramfs (make linux-guest): it loads pata_legacy and virtio_blk,
 # writes a pattern to /dev/sda and /dev/vda, reads it back and reboots with
 # reboot=k (i8042 reset: a clean end).  Then replay the whole session.
+LIMIT=420
 APPEND="console=ttyS0 reboot=k panic=-1"
 record() {
 	for d in a b; do

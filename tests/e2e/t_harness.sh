@@ -1,0 +1,35 @@
+# t_harness.sh - the e2e harness itself: its record phase (tests/e2e/run.sh
+# --record) runs on the fixtures in tests/e2e/fixtures/: t_spin (a guest that
+# spins forever, LIMIT=60) must be reported as TIMED OUT in about 60 s with a
+# diagnosis (processes with the recorder among them, free memory, the test's
+# output) and killed, and t_tail (hello.bin) must still be recorded after it.
+LIMIT=200
+record() {
+	start=$(date +%s)
+	E2E_DIR=tests/e2e/fixtures E2E_ONLY= E2E_LIMIT=180 sh tests/e2e/run.sh --record "$W/fx" > "$W/harness.out" 2>&1
+	echo "$(( $(date +%s) - start ))" > "$W/harness.secs"
+}
+check() {
+	fx=$W/fx
+	sed 's/^/    | /' "$W/harness.out" | head -n 12
+	check_eq "spin fixture: status" "$(cat "$fx/t_spin/record.status" 2>/dev/null)" timeout
+	secs=$(cut -d' ' -f1 "$fx/t_spin/record.secs" 2>/dev/null)
+	if [ -n "$secs" ] && [ "$secs" -ge 60 ] && [ "$secs" -le 75 ]; then
+		ok "spin fixture stopped at its 60 s limit ($secs s)"
+	else
+		fail "spin fixture stopped after '$secs' s, want 60..75"
+	fi
+	check_eq "harness printed the timeout" \
+		"$(grep -c '^e2e: \[1/2\] t_spin: TIMED OUT after [0-9]* s (limit 60 s); killed' "$W/harness.out")" 1
+	d=$fx/t_spin/record.diag
+	check_ge "diagnosis lists the spinning recorder" "$(grep -c 'exitlog record -o .*spin.bin' "$d")" 1
+	check_eq "diagnosis has free memory" "$(grep -c '^ *Mem: ' "$d")" 1
+	check_eq "diagnosis shows the recorder's state: running (R)" \
+		"$(grep 'exitlog record -o .*spin.bin' "$d" | grep -v 'sh -c' | awk '{ print substr($4, 1, 1) }' | sort -u)" R
+	check_eq "spin fixture: no recorder left (stopped by the harness)" \
+		"$(cat "$fx/t_tail/record.leftover" 2>/dev/null | grep -c spin.bin)" 0
+	check_eq "the suite went on: tail fixture recorded" "$(cat "$fx/t_tail/record.status" 2>/dev/null)" ok
+	check_eq "tail fixture: hello console" "$(cat "$fx/t_tail/rec.out" 2>/dev/null)" "Hello from exitlog guest"
+	check_eq "harness printed the tail's start and end" \
+		"$(grep -c -e '^e2e: \[2/2\] t_tail: recording' -e '^e2e: \[2/2\] t_tail: recorded' "$W/harness.out")" 2
+}
