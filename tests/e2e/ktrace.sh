@@ -157,6 +157,15 @@ while [ $i -lt 600 ] && ! running; do
 	sleep 0.5; i=$((i + 1))
 done
 kill -INT $pid
+# a recorder that ignores SIGINT must not hang the suite: 120 s, then KILL
+i=0
+while [ $i -lt 1200 ] && [ -d /proc/$pid ] && [ "$(awk '{ print $3 }' /proc/$pid/stat 2>/dev/null)" != Z ]; do
+	sleep 0.1; i=$((i + 1))
+done
+if [ $i -ge 1200 ]; then
+	fail "SIGINT: the recorder still runs 120 s after SIGINT (state $(awk '{ print $3 }' /proc/$pid/stat), wchan $(cat /proc/$pid/wchan 2>/dev/null)); killed"
+	kill -KILL $pid
+fi
 wait $pid
 check_eq "SIGINT: exit status 1" "$?" 1
 sed 's/^/    stderr: /' "$tmpdir/interr"
@@ -176,7 +185,7 @@ else
 	# trace-cmd's output on a local tmpfs: over the sandbox's 9p share its
 	# splice-based recorders never finish
 	tcdir=$(mktemp -d /dev/shm/exitlog-e2e.XXXXXX 2>/dev/null || mktemp -d "$tmpdir/tc.XXXXXX")
-	timeout 300 trace-cmd record -q -e kvm -o "$tcdir/hello.dat" \
+	timeout -k 5 120 trace-cmd record -q -e kvm -o "$tcdir/hello.dat" \
 		$EXITLOG record --no-log $G/hello.bin > /dev/null 2> "$tmpdir/tcerr"
 	check_eq "trace-cmd record exit status" "$?" 0
 	$EXITLOG import "$tcdir/hello.dat" -o "$tmpdir/imp.db" 2> "$tmpdir/imperr"

@@ -86,31 +86,46 @@ diagnose() {
 }
 
 if [ "${1:-}" = "--record" ]; then
+	# $E2E_LIST: the tests to record (default: all); $E2E_BASE: how many of
+	# $E2E_TOTAL were recorded by an earlier sandbox (for the [i/n] numbers)
 	work=$2
 	T=/sys/kernel/tracing
-	mysid=$(ps -o sid= -p $$ | tr -d ' ')
-	n=$(tests | wc -l); i=0
-	for t in $(tests); do
+	list=${E2E_LIST:-$(tests)}
+	n=${E2E_TOTAL:-$(echo $list | wc -w)}; i=${E2E_BASE:-0}
+	# In the sandbox the record steps work on L1's own tmpfs, and each
+	# test's directory is copied to the host (9p) once it has ended: a
+	# recorder's SQLite database (WAL, a shared-memory mmap, fsync) and the
+	# disk images are never written over 9p while a guest runs, and the
+	# harness's own polling touches no 9p file.
+	loc=
+	if [ -n "${EXITLOG_IN_SANDBOX:-}" ] && [ -d /dev/shm ]; then
+		loc=/dev/shm/exitlog-e2e
+		rm -rf "$loc"
+	fi
+	for t in $list; do
 		i=$((i + 1))
 		name=$(basename "$t" .sh)
 		W=$work/$name
-		mkdir -p "$W"
-		rm -f "$W/record.status" "$W/record.diag" "$W/record.rc" "$W/record.sid" "$W/record.leftover"
+		Wl=${loc:+$loc/$name}
+		Wl=${Wl:-$W}
+		rm -rf "$W" "$Wl"
+		mkdir -p "$W" "$Wl" "$Wl/.tmp"
 		limit=$(limit_of "$t")
 		echo "e2e: [$i/$n] $name: recording (limit $limit s)"
-		before=$(user_procs | awk '{ print $1 }' | tr '\n' ' ')
+		before=$(user_procs | awk '{ print $3 }' | sort -u | tr '\n' ' ')
 		start=$(date +%s)
-		# the record step leads its own session: $W/record.sid names it
-		setsid sh -c 'echo $$ > "$3/record.sid"; sh tests/e2e/record-one.sh "$1" "$2" "$3"; echo $? > "$3/record.rc"' \
-			record-one "$E2E_DIR" "$t" "$W" < /dev/null > "$W/record.log" 2>&1 &
+		# the record step leads its own session: record.sid names it
+		TMPDIR=$Wl/.tmp setsid sh -c 'echo $$ > "$3/record.sid"; sh tests/e2e/record-one.sh "$1" "$2" "$3"; echo $? > "$3/record.rc"' \
+			record-one "$E2E_DIR" "$t" "$Wl" < /dev/null > "$Wl/record.log" 2>&1 &
 		pid=$!
-		while [ ! -s "$W/record.sid" ] && kill -0 $pid 2>/dev/null; do sleep 0.1; done
-		sid=$(cat "$W/record.sid" 2>/dev/null || echo $pid)
+		while [ ! -s "$Wl/record.sid" ] && kill -0 $pid 2>/dev/null; do sleep 0.1; done
+		sid=$(cat "$Wl/record.sid" 2>/dev/null || echo $pid)
 		status=ok
-		while [ ! -e "$W/record.rc" ]; do
+		while [ ! -e "$Wl/record.rc" ]; do
 			if [ $(( $(date +%s) - start )) -ge "$limit" ]; then
 				status=timeout
-				diagnose "$W" "$sid" > "$W/record.diag" 2>&1
+				fired=$(( $(date +%s) - start ))
+				diagnose "$Wl" "$sid" > "$Wl/record.diag" 2>&1
 				kill_session "$sid"
 				break
 			fi
@@ -120,14 +135,14 @@ if [ "${1:-}" = "--record" ]; then
 		secs=$(( $(date +%s) - start ))
 		if [ $status = ok ]; then
 			# nothing the test started may outlive it: neither in its session
-			# nor anywhere else.  In the sandbox, L1 is ours: any process that
-			# is new since the test started and not of the harness's own
-			# session is the test's.  Natively other work may run beside us:
-			# there, a new process is the test's when it names the test's
-			# work directory.
-			left=$(user_procs | awk -v s="$sid" -v me="$mysid" -v before=" $before " \
-				-v all="${EXITLOG_IN_SANDBOX:-}" -v w="$W" \
-				'$3 == s || ($3 != me && index(before, " " $1 " ") == 0 && (all != "" || index($0, w) > 0))' |
+			# nor anywhere else.  In the sandbox, L1 is ours: a process in a
+			# session that is new since the test started is the test's (one
+			# that escaped with setsid).  Natively other work may run beside
+			# us: there, such a process is the test's when it names the
+			# test's work directory.
+			left=$(user_procs | awk -v s="$sid" -v before=" $before " \
+				-v all="${EXITLOG_IN_SANDBOX:-}" -v w="$Wl" \
+				'$3 == s || (index(before, " " $3 " ") == 0 && (all != "" || index($0, w) > 0))' |
 				cut -c1-200)
 			inst=$(ls "$T/instances" 2>/dev/null | grep '^exitlog-' || true)
 			if [ -n "$left" ] || [ -n "$inst" ]; then
@@ -135,13 +150,17 @@ if [ "${1:-}" = "--record" ]; then
 				{
 					[ -n "$left" ] && { echo "processes left running (pid ppid sid args):"; echo "$left" | sed 's/^/  /'; }
 					[ -n "$inst" ] && { echo "tracefs instances left:"; echo "$inst" | sed 's/^/  /'; }
-				} > "$W/record.leftover"
+				} > "$Wl/record.leftover"
 				kill_session "$sid"
 				for p in $(echo "$left" | awk '{ print $1 }'); do kill -KILL "$p" 2>/dev/null; done
 				for x in $inst; do rmdir "$T/instances/$x" 2>/dev/null; done
 			fi
 		fi
-		echo "$secs $limit" > "$W/record.secs"
+		echo "$secs $limit ${fired:-}" > "$Wl/record.secs"; fired=
+		rm -rf "$Wl/.tmp"
+		if [ "$Wl" != "$W" ]; then
+			cp -a "$Wl/." "$W/" && rm -rf "$Wl" || status=copyfail
+		fi
 		echo $status > "$W/record.status"
 		case $status in
 		ok)       echo "e2e: [$i/$n] $name: recorded ($secs s)" ;;
@@ -149,6 +168,7 @@ if [ "${1:-}" = "--record" ]; then
 			  sed 's/^/    /' "$W/record.diag" ;;
 		leftover) echo "e2e: [$i/$n] $name: recorded ($secs s) but left things behind (killed):"
 			  sed 's/^/    /' "$W/record.leftover" ;;
+		*)        echo "e2e: [$i/$n] $name: its files could not be copied to $W" ;;
 		esac
 	done
 	exit 0
@@ -158,23 +178,94 @@ work=$(pwd)/build/e2e
 [ "$E2E_DIR" = tests/e2e ] || work=$(pwd)/build/e2e-$(basename "$E2E_DIR")
 rm -rf "$work"
 mkdir -p "$work"
-# the sandbox's own limit: every record step's limit plus boot and margin
-if [ -z "${EXITLOG_SANDBOX_TIMEOUT:-}" ]; then
-	total=120
-	for t in $(tests); do total=$((total + $(limit_of "$t") + 15)); done
-	EXITLOG_SANDBOX_TIMEOUT=$total
-	export EXITLOG_SANDBOX_TIMEOUT
-fi
+E2E_GRACE=${E2E_GRACE:-90}
+all=$(tests | tr '\n' ' ')
+total=$(echo $all | wc -w)
 start=$(date +%s)
-E2E_DIR=$E2E_DIR E2E_ONLY=${E2E_ONLY:-} E2E_LIMIT=$E2E_LIMIT \
-	EXITLOG_SANDBOX_ENV="${EXITLOG_SANDBOX_ENV:-} E2E_DIR E2E_ONLY E2E_LIMIT" \
-	scripts/with-kvm sh tests/e2e/run.sh --record "$work"
-rc=$?
-recfail=0
-if [ $rc -ne 0 ]; then
-	echo "e2e: the record phase failed (status $rc); checking what was recorded" >&2
-	recfail=1
-fi
+# The record phase: one sandbox (or native run) for the tests not recorded
+# yet.  The host watches it too: when a test's "recording" line is not
+# followed by its end within its limit + $E2E_GRACE seconds, the in-KVM
+# harness itself is stuck (the sandbox stopped responding), so the host
+# stops the sandbox, marks that test FAILED with what the sandbox printed
+# last (with-kvm adds the tail of L1's console), and starts a new sandbox
+# for the tests after it.  A dead sandbox counts the same way.
+remaining=$all; round=0; recfail=0
+while [ -n "$(echo $remaining)" ]; do
+	round=$((round + 1))
+	log=$work/.sandbox-$round.log
+	: > "$log"
+	tmo=${EXITLOG_SANDBOX_TIMEOUT:-}
+	if [ -z "$tmo" ]; then
+		tmo=120
+		for t in $remaining; do tmo=$((tmo + $(limit_of "$t") + 15)); done
+	fi
+	E2E_LIST=$remaining E2E_BASE=$((total - $(echo $remaining | wc -w))) E2E_TOTAL=$total \
+		E2E_DIR=$E2E_DIR E2E_LIMIT=$E2E_LIMIT EXITLOG_SANDBOX_TIMEOUT=$tmo \
+		EXITLOG_SANDBOX_ENV="${EXITLOG_SANDBOX_ENV:-} E2E_DIR E2E_LIMIT E2E_LIST E2E_BASE E2E_TOTAL" \
+		scripts/with-kvm sh tests/e2e/run.sh --record "$work" > "$log" 2>&1 &
+	wpid=$!
+	shown=0 cur= cur_t0=0 cur_limit=0 hung=
+	while :; do
+		alive=1
+		kill -0 $wpid 2>/dev/null || alive=
+		nl=$(wc -l < "$log")
+		if [ "$nl" -gt "$shown" ]; then
+			sed -n "$((shown + 1)),${nl}p" "$log"
+			shown=$nl
+		fi
+		[ -n "$alive" ] || break
+		last=$(grep '^e2e: \[[0-9]*/[0-9]*\] [^ ]*: ' "$log" | tail -n 1)
+		case $last in
+		*": recording (limit "*)
+			name=$(echo "$last" | sed 's/^e2e: \[[0-9]*\/[0-9]*\] \([^ ]*\): .*/\1/')
+			if [ "$name" != "$cur" ]; then
+				cur=$name cur_t0=$(date +%s)
+				cur_limit=$(echo "$last" | sed 's/.*(limit \([0-9]*\) s).*/\1/')
+			fi ;;
+		*) cur= ;;
+		esac
+		if [ -n "$cur" ] && [ $(( $(date +%s) - cur_t0 )) -ge $((cur_limit + E2E_GRACE)) ]; then
+			hung=$cur
+			echo "e2e: $cur: no end after $((cur_limit + E2E_GRACE)) s: the sandbox stopped responding; stopping it" >&2
+			kill -TERM $wpid 2>/dev/null
+			wait $wpid 2>/dev/null
+			# natively the test's own session survives its harness
+			[ -s "$work/$cur/record.sid" ] && kill_session "$(cat "$work/$cur/record.sid")"
+			break
+		fi
+		sleep 1
+	done
+	wait $wpid 2>/dev/null; rc=$?
+	nl=$(wc -l < "$log")
+	[ "$nl" -gt "$shown" ] && sed -n "$((shown + 1)),${nl}p" "$log"
+	# the test that was running when the sandbox hung or died
+	if [ -z "$hung" ] && [ $rc -ne 0 ] && [ -n "$cur" ]; then hung=$cur; fi
+	if [ -n "$hung" ] && [ ! -e "$work/$hung/record.status" ]; then
+		mkdir -p "$work/$hung"
+		{
+			if [ $rc -eq 0 ] || [ $rc -eq 143 ]; then
+				echo "the sandbox stopped responding during $hung: no end line $E2E_GRACE s after its limit"
+			else
+				echo "the sandbox died during $hung (status $rc)"
+			fi
+			echo "last output of the sandbox:"
+			tail -n 60 "$log" | sed 's/^/  | /'
+		} > "$work/$hung/record.diag"
+		echo "$(( $(date +%s) - cur_t0 )) $cur_limit" > "$work/$hung/record.secs"
+		echo sandbox > "$work/$hung/record.status"
+	fi
+	[ $rc -eq 0 ] || recfail=1
+	left=
+	for t in $remaining; do
+		[ -e "$work/$(basename "$t" .sh)/record.status" ] || left="$left $t"
+	done
+	if [ "$(echo $left)" = "$(echo $remaining)" ]; then
+		echo "e2e: the record phase failed (status $rc) before any test ended" >&2
+		break
+	fi
+	remaining=$left
+	[ -z "$(echo $remaining)" ] || echo "e2e: starting a new sandbox for the remaining tests:$(for t in $remaining; do printf ' %s' "$(basename "$t" .sh)"; done)"
+done
 echo "e2e: record phase $(( $(date +%s) - start )) s"
 
 pass=0; failn=0; failed=""
@@ -187,6 +278,11 @@ for t in $(tests); do
 	case $st in
 	missing)
 		fail "record step did not run (the record phase ended early)" ;;
+	sandbox)
+		fail "record step: $(head -n 1 "$W/record.diag"); diagnosis in $W/record.diag"
+		sed 's/^/    /' "$W/record.diag" | tail -n 40 ;;
+	copyfail)
+		fail "record step: its files could not be copied out of the sandbox" ;;
 	timeout)
 		fail "record step TIMED OUT after $(cut -d' ' -f1 "$W/record.secs") s (limit $(cut -d' ' -f2 "$W/record.secs") s); diagnosis in $W/record.diag"
 		sed 's/^/    /' "$W/record.diag" | head -n 60 ;;

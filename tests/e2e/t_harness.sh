@@ -13,11 +13,14 @@ check() {
 	fx=$W/fx
 	sed 's/^/    | /' "$W/harness.out" | head -n 12
 	check_eq "spin fixture: status" "$(cat "$fx/t_spin/record.status" 2>/dev/null)" timeout
+	# the limit fires at 60 s (polled every 0.5 s); the diagnosis and the
+	# kill (SIGTERM, SIGKILL 5 s later) take a few seconds more
+	fired=$(cut -d' ' -f3 "$fx/t_spin/record.secs" 2>/dev/null)
 	secs=$(cut -d' ' -f1 "$fx/t_spin/record.secs" 2>/dev/null)
-	if [ -n "$secs" ] && [ "$secs" -ge 60 ] && [ "$secs" -le 75 ]; then
-		ok "spin fixture stopped at its 60 s limit ($secs s)"
+	if [ -n "$fired" ] && [ "$fired" -ge 60 ] && [ "$fired" -le 62 ] && [ "$secs" -le 90 ]; then
+		ok "spin fixture: limit fired at $fired s, stopped at $secs s"
 	else
-		fail "spin fixture stopped after '$secs' s, want 60..75"
+		fail "spin fixture: limit fired at '$fired' s (want 60..62), stopped at '$secs' s (want <= 90)"
 	fi
 	check_eq "harness printed the timeout" \
 		"$(grep -c '^e2e: \[1/2\] t_spin: TIMED OUT after [0-9]* s (limit 60 s); killed' "$W/harness.out")" 1
