@@ -2,9 +2,11 @@
 """check-perfetto.py - validate `exitlog export --perfetto` against the
 Chrome trace-event format and against the recording it came from.
 
-  tests/export/check-perfetto.py [--exitlog BIN] DB [TRACE.json]
+  tests/export/check-perfetto.py [--exitlog BIN] [--from P] [--to P] DB [TRACE.json]
 
-Without TRACE, runs `BIN export --perfetto DB` itself (BIN: build/exitlog).
+Without TRACE, runs `BIN export --perfetto DB [--from P] [--to P]` itself
+(BIN: build/exitlog).  --from/--to (a seq or a time such as 1.5ms, as for
+the export) restrict the database counts to the same window.
 Checks:
   - the file is JSON: an object whose traceEvents is a list;
   - every event has a known ph, integer pid/tid, and (but metadata) a
@@ -35,11 +37,27 @@ def ns(v):
     return round(v * 1000)
 
 
+def point(v):
+    """A --from/--to value: (seq, None) or (None, t_ns)."""
+    if v.isdigit():
+        return int(v), None
+    for unit, mul in (("ns", 1), ("us", 1e3), ("ms", 1e6), ("s", 1e9)):
+        if v.endswith(unit) and v[:-len(unit)].replace(".", "", 1).isdigit():
+            return None, int(float(v[:-len(unit)]) * mul + 0.5)
+    raise SystemExit("check-perfetto: bad point %r" % v)
+
+
 def main(argv):
     exitlog = "build/exitlog"
-    if len(argv) > 2 and argv[1] == "--exitlog":
-        exitlog = argv[2]
+    opt = {}
+    while len(argv) > 2 and argv[1] in ("--exitlog", "--from", "--to"):
+        opt[argv[1]] = argv[2]
         argv = argv[:1] + argv[3:]
+    exitlog = opt.get("--exitlog", exitlog)
+    window = []
+    for o in ("--from", "--to"):
+        if o in opt:
+            window += [o, opt[o]]
     if len(argv) not in (2, 3):
         print(__doc__.split("\n\n")[1], file=sys.stderr)
         return 2
@@ -48,7 +66,7 @@ def main(argv):
         with open(argv[2], "rb") as f:
             raw = f.read()
     else:
-        raw = subprocess.run([exitlog, "export", "--perfetto", db], check=True,
+        raw = subprocess.run([exitlog, "export", "--perfetto", db] + window, check=True,
                              stdout=subprocess.PIPE).stdout
     problems = []
 
@@ -175,10 +193,18 @@ def main(argv):
 
     con = sqlite3.connect("file:%s?mode=ro" % db, uri=True)
     q = lambda sql: con.execute(sql).fetchone()[0]
-    want = {"exit": q("SELECT count(*) FROM exits"),
-            "async": q("SELECT count(*) FROM blk_requests"),
-            "irq": q("SELECT count(*) FROM irqs")}
-    per_vcpu = dict(con.execute("SELECT vcpu + 1, count(*) FROM exits GROUP BY vcpu"))
+    cond = "1"
+    for o, op in (("--from", ">="), ("--to", "<=")):
+        if o in opt:
+            seq, t = point(opt[o])
+            cond += " AND e.%s %s %d" % ("seq" if seq is not None else "t_ns", op,
+                                         seq if seq is not None else t)
+    want = {"exit": q("SELECT count(*) FROM exits e WHERE " + cond),
+            "async": q("SELECT count(*) FROM blk_requests b JOIN exits e ON e.seq = b.seq"
+                       " WHERE " + cond),
+            "irq": q("SELECT count(*) FROM irqs i JOIN exits e ON e.seq = i.seq WHERE " + cond)}
+    per_vcpu = dict(con.execute("SELECT vcpu + 1, count(*) FROM exits e WHERE %s GROUP BY vcpu"
+                                % cond))
     con.close()
     for what, n in want.items():
         if counts[what] != n:
