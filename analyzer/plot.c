@@ -138,7 +138,7 @@ static const char *bin_label(char *b, size_t len, int bin)
 
 void plot_latency(FILE *f, const struct plotdata *d, int standalone)
 {
-	int idx[PD_MAXR], n = 0, lo = PD_HBINS, hi = 0, h, pw = 360, ph = 120;
+	int idx[PD_MAXR], n = 0, lo = PD_HBINS, hi = 0, h, pw = 340, ph = 120;
 
 	for (int i = 0; i < d->nr; i++) {
 		if (!d->r[i].n)
@@ -163,7 +163,7 @@ void plot_latency(FILE *f, const struct plotdata *d, int standalone)
 	}
 	for (int k = 0; k < n; k++) {
 		const struct pd_reason *r = &d->r[idx[k]];
-		double x0 = 40 + (k % 2) * (pw + 20), y0 = 30 + (k / 2) * (ph + 50);
+		double x0 = 40 + (k % 2) * (pw + 40), y0 = 30 + (k / 2) * (ph + 50);
 		int nb = hi - lo + 1;
 		double bw = (double)(pw - 10) / nb, max = 0;
 		char lab[24], tip[160], a[24], b2[24];
@@ -184,7 +184,7 @@ void plot_latency(FILE *f, const struct plotdata *d, int standalone)
 			svg_rect(f, x0 + (b - lo) * bw + 1, y0 + ph - (bh < 1 ? 1 : bh), bw - 2,
 				 bh < 1 ? 1 : bh, svg_color((int)(r->code < 0 ? 63 : r->code)), tip);
 		}
-		for (int b = lo; b <= hi + 1; b += (nb > 12 ? 4 : 2)) {
+		for (int b = lo; b <= hi; b += (nb > 12 ? 4 : 2)) {
 			double x = x0 + (b - lo) * bw;
 
 			svg_line(f, x, y0 + ph, x, y0 + ph + 4, "#999", 1);
