@@ -4,7 +4,8 @@
  * chrome://tracing open.  Tracks:
  *   pid 1 "exitlog guest": one thread per vCPU (tid = vcpu + 1) with one
  *     complete event (ph X, cat "exit") per exit: ts = exits.t_ns, dur =
- *     handle_ns (cut at the next exit of the vCPU so slices never overlap),
+ *     handle_ns (cut at the next exit of the vCPU so slices never overlap;
+ *     vCPU indexes outside 0..4094 share tid 4096),
  *     named by register ("ata0.data") or reason ("HLT"); and tid 1000
  *     "IRQ lines" with an instant event (ph i) per IRQ level change.
  *   pid 100 + n "disk DEV": per block request an async slice (ph b/e, cat
@@ -29,7 +30,7 @@
 #define TID_IRQ 1000
 
 struct pending {            /* the last exit of a vCPU, written when the next one is known */
-	int used;
+	int used, named;
 	int64_t seq, t, dur, guest, reason;
 	char name[80];
 };
@@ -99,21 +100,26 @@ static int add_exit(struct exporter *x, int64_t vcpu, struct pending *e)
 	if ((size_t)vcpu >= x->npend) {
 		size_t n = vcpu + 1;
 		struct pending *m = realloc(x->pend, n * sizeof(*m));
-		char name[32];
 
 		if (!m)
 			return -ENOMEM;
 		memset(m + x->npend, 0, (n - x->npend) * sizeof(*m));
-		for (size_t i = x->npend; i < n; i++) {
-			snprintf(name, sizeof(name), "vCPU %zu", i);
-			x->pend = m;
-			meta_name(x, "thread_name", PID_GUEST, (int)i + 1, name);
-		}
 		x->pend = m;
 		x->npend = n;
 	}
+	if (!x->pend[vcpu].named) {
+		char name[32];
+
+		snprintf(name, sizeof(name), vcpu == 4095 ? "vCPU ?" : "vCPU %d", (int)vcpu);
+		meta_name(x, "thread_name", PID_GUEST, (int)vcpu + 1, name);
+	}
+	e->named = 1;
+	/* A vCPU's exits follow one another: cut the previous slice at this
+	 * one, and never let time run backwards on a track (a damaged clock). */
+	if (x->pend[vcpu].used && e->t < x->pend[vcpu].t)
+		e->t = x->pend[vcpu].t;
 	if (x->pend[vcpu].used && x->pend[vcpu].t + x->pend[vcpu].dur > e->t)
-		x->pend[vcpu].dur = e->t > x->pend[vcpu].t ? e->t - x->pend[vcpu].t : 0;
+		x->pend[vcpu].dur = e->t - x->pend[vcpu].t;
 	flush_exit(x, vcpu);
 	x->pend[vcpu] = *e;
 	x->pend[vcpu].used = 1;

@@ -203,8 +203,10 @@ def main(argv):
             "async": q("SELECT count(*) FROM blk_requests b JOIN exits e ON e.seq = b.seq"
                        " WHERE " + cond),
             "irq": q("SELECT count(*) FROM irqs i JOIN exits e ON e.seq = i.seq WHERE " + cond)}
-    per_vcpu = dict(con.execute("SELECT vcpu + 1, count(*) FROM exits e WHERE %s GROUP BY vcpu"
-                                % cond))
+    per_vcpu = collections.Counter()
+    for v, n in con.execute("SELECT vcpu, count(*) FROM exits e WHERE %s GROUP BY vcpu" % cond):
+        per_vcpu[v + 1 if 0 <= v < 4095 else 4096] += n   # the exporter's tid
+    per_vcpu = dict(per_vcpu)
     con.close()
     for what, n in want.items():
         if counts[what] != n:
