@@ -13,7 +13,8 @@
 #   3. a test copy with tests/browser/selfcheck.js injected (and the CSP
 #      relaxed for that one script) through --dump-dom: every SVG has a
 #      non-zero size and drew marks, no chart says "(no ... in this
-#      recording)" (unless --allow-empty), every section has a chart or a
+#      recording)" and every SVG drew marks (unless --allow-empty: an empty
+#      recording), every section has a chart or a
 #      table, no script error.
 # Prints "report: ok ..." and exits 0; one line per problem and exits 1;
 # exits 77 when chromium is missing (scripts/install-deps installs it).
@@ -71,7 +72,7 @@ else
 	num() { echo "$verdict" | sed -n "s/.* $1=\([0-9]*\).*/\1/p"; }
 	height=$(num height)
 	[ "$(num svgs)" -ge 1 ] || bad "no SVG in the page"
-	[ "$(num empty)" = 0 ] || bad "SVGs that rendered empty: $verdict"
+	[ "$allow_empty" = 1 ] || [ "$(num empty)" = 0 ] || bad "SVGs that rendered empty: $verdict"
 	[ "$allow_empty" = 1 ] || [ "$(num nodata)" = 0 ] || bad "charts without data: $verdict"
 	[ "$(num bare)" = 0 ] || bad "sections without content: $verdict"
 	[ "$(num errors)" = 0 ] || bad "script errors in the page: $verdict"
