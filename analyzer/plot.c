@@ -321,21 +321,42 @@ void plot_waterfall(FILE *f, const struct plotdata *d, int standalone)
 
 		svg_textf(f, x0 - 6, y + 11, "end", 11, "#%lld %s %s %lld+%lld", (long long)w->id,
 			  w->dev, w->op, (long long)w->sector, (long long)w->nsectors);
-		svg_textf(f, x0 - 6, y + 24, "end", 9, "%s wall, %zu exits",
-			  svg_ns(a, sizeof(a), (double)(w->t_end - w->t0)), w->nex);
+		svg_textf(f, x0 - 6, y + 24, "end", 9, "%s wall, %lld exits",
+			  svg_ns(a, sizeof(a), (double)(w->t_end - w->t0)), (long long)w->span_exits);
 		/* the guest runs between the exits: a thin line under the whole span */
 		snprintf(tip, sizeof(tip), "guest time between these exits: %s",
 			 svg_ns(a, sizeof(a), (double)w->guest_ns));
 		svg_rect(f, x0, y + 7, (w->t_end - w->t0) * sc, 2, "#d0d0d0", tip);
-		for (size_t k = 0; k < w->nex; k++) {
+		/* Exits of one role closer than a pixel are drawn as one box
+		 * (a rep-less PIO loop is thousands of them). */
+		for (size_t k = 0, j; k < w->nex; k = j) {
 			const struct pd_wexit *x = &w->ex[k];
-			double xx = x0 + (x->t_ns - w->t0) * sc, ww = x->handle_ns * sc;
+			double xx = x0 + (x->t_ns - w->t0) * sc;
+			double end = xx + (x->handle_ns * sc < 1.5 ? 1.5 : x->handle_ns * sc);
+			int64_t hsum = x->handle_ns;
+			int issued = x->seq == w->issue_seq;
 
-			snprintf(tip, sizeof(tip), "seq %lld %s (%s): %s handling%s", (long long)x->seq,
-				 x->reg[0] ? x->reg : "?", plotdata_role_name(x->role),
-				 svg_ns(a, sizeof(a), (double)x->handle_ns),
-				 x->seq == w->issue_seq ? " - issued the request" : "");
-			svg_rect(f, xx, y + 2, ww < 1.5 ? 1.5 : ww, 12, role_color(x->role), tip);
+			for (j = k + 1; j < w->nex && w->ex[j].role == x->role &&
+			     x0 + (w->ex[j].t_ns - w->t0) * sc <= end + 1; j++) {
+				double e2 = x0 + (w->ex[j].t_ns + w->ex[j].handle_ns - w->t0) * sc;
+
+				if (e2 > end)
+					end = e2;
+				hsum += w->ex[j].handle_ns;
+				issued |= w->ex[j].seq == w->issue_seq;
+			}
+			if (j - k == 1)
+				snprintf(tip, sizeof(tip), "seq %lld %s (%s): %s handling%s", (long long)x->seq,
+					 x->reg[0] ? x->reg : "?", plotdata_role_name(x->role),
+					 svg_ns(a, sizeof(a), (double)x->handle_ns),
+					 issued ? " - issued the request" : "");
+			else
+				snprintf(tip, sizeof(tip), "seq %lld-%lld: %zu %s exits (%s), %s handling%s",
+					 (long long)x->seq, (long long)w->ex[j - 1].seq, j - k,
+					 plotdata_role_name(x->role), x->reg[0] ? x->reg : "?",
+					 svg_ns(a, sizeof(a), (double)hsum),
+					 issued ? " - one issued the request" : "");
+			svg_rect(f, xx, y + 2, end - xx, 12, role_color(x->role), tip);
 		}
 		snprintf(tip, sizeof(tip), "block backend (%s %lld sectors): %s", w->op,
 			 (long long)w->nsectors, svg_ns(a, sizeof(a), (double)w->latency_ns));

@@ -43,8 +43,8 @@ struct pd_wexit {           /* one exit of a request's IO path */
 struct pd_wreq {            /* a request in the waterfall */
 	int64_t id, issue_seq, issue_t, sector, nsectors, latency_ns, status;
 	char dev[32], op[16];
-	int64_t t0, t_end, guest_ns, handle_ns;
-	struct pd_wexit *ex;
+	int64_t t0, t_end, guest_ns, handle_ns, span_exits;
+	struct pd_wexit *ex;        /* the span's exits (at most 65536 drawn) */
 	size_t nex;
 	int64_t irq_t[16];      /* times of the exits that raised the device's IRQ */
 	int nirq;

@@ -237,7 +237,7 @@ static int load_wf_exits(sqlite3 *db, struct pd_wreq *w, int64_t first, int64_t 
 	sqlite3_bind_int64(st, 1, first);
 	sqlite3_bind_int64(st, 2, last);
 	sqlite3_bind_text(st, 3, w->dev, -1, SQLITE_STATIC);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW && w->nex < 4096) {
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && w->nex < 65536) {
 		struct pd_wexit *x;
 
 		if (w->nex == cap) {
@@ -362,6 +362,7 @@ static int load_blk(sqlite3 *db, struct plotdata *d, char *err, size_t errlen)
 		w->t_end = sp->t_end;
 		w->guest_ns = sp->guest_ns;
 		w->handle_ns = sp->handle_ns;
+		w->span_exits = sp->exits;
 		ret = load_wf_exits(db, w, sp->first_seq, sp->last_seq, err, errlen);
 	}
 out:
