@@ -75,9 +75,11 @@ struct plotdata {
 };
 
 /* Load everything from db (one pass over exits, the summary tables when
- * fresh, the iopath attribution).  `progress`: report on stderr when it is
- * a terminal.  0 or -errno with one line in err; plotdata_free() either way. */
-int plotdata_load(sqlite3 *db, struct plotdata *d, int progress, char *err, size_t errlen);
+ * fresh, the iopath attribution).  `progress` (NULL: none): the name of the
+ * progress line on stderr when it is a terminal ("exitlog report").
+ * 0 or -errno with one line in err; plotdata_free() either way. */
+int plotdata_load(sqlite3 *db, struct plotdata *d, const char *progress, char *err,
+		  size_t errlen);
 void plotdata_free(struct plotdata *d);
 const char *plotdata_role_name(enum pd_role r);
 

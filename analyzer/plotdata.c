@@ -68,7 +68,7 @@ static int reason_index(struct plotdata *d, int map[64], int64_t code, sqlite3 *
 	return d->nr++;
 }
 
-static int load_exits(sqlite3 *db, struct plotdata *d, int show, char *err, size_t errlen)
+static int load_exits(sqlite3 *db, struct plotdata *d, const char *show, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	struct progress p;
@@ -96,7 +96,7 @@ static int load_exits(sqlite3 *db, struct plotdata *d, int show, char *err, size
 	if (sqlite3_prepare_v2(db, "SELECT vcpu, reason, t_ns, handle_ns FROM exits", -1, &st,
 			       NULL) != SQLITE_OK)
 		return analyzer_step_err(db, err, errlen);
-	progress_start(&p, "exitlog: reading exits", "exits", show ? (uint64_t)d->nexits : 0);
+	progress_start(&p, show ? show : "", "exits", (uint64_t)d->nexits);
 	if (!show)
 		p.on = 0;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
@@ -370,7 +370,7 @@ out:
 	return ret;
 }
 
-int plotdata_load(sqlite3 *db, struct plotdata *d, int progress, char *err, size_t errlen)
+int plotdata_load(sqlite3 *db, struct plotdata *d, const char *progress, char *err, size_t errlen)
 {
 	int fresh, ret;
 

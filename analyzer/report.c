@@ -232,7 +232,7 @@ int analyzer_report(sqlite3 *db, const char *name, FILE *out, char *err, size_t 
 
 	if (!d)
 		return -ENOMEM;
-	ret = plotdata_load(db, d, 1, err, errlen);
+	ret = plotdata_load(db, d, "exitlog report", err, errlen);
 	if (ret)
 		goto out;
 	fputs("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
@@ -289,7 +289,7 @@ int analyzer_plot(sqlite3 *db, enum analyzer_plot what, FILE *out, char *err, si
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
-	ret = plotdata_load(db, d, 1, err, errlen);
+	ret = plotdata_load(db, d, "exitlog plot", err, errlen);
 	if (!ret) {
 		fns[what](out, d, 1);
 		if (fflush(out) || ferror(out))
