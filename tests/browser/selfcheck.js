@@ -27,7 +27,8 @@
     for (var j = 0; j < h2.length; j++) {
       var n = h2[j].nextElementSibling, content = 0;
       for (; n && n.tagName !== 'H2'; n = n.nextElementSibling)
-        if (n.tagName.toLowerCase() === 'svg' || (n.tagName === 'TABLE' && n.rows.length > 1)) content++;
+        if (n.tagName.toLowerCase() === 'svg' || (n.tagName === 'TABLE' && n.rows.length > 1) ||
+            (n.tagName === 'PRE' && n.textContent.trim().length > 0)) content++;
       if (!content) bare.push(h2[j].textContent);
     }
     var pre = document.createElement('pre');

@@ -22,6 +22,7 @@
 #include "analyzer/progress.h"
 #include "analyzer/report.h"
 #include "analyzer/svg.h"
+#include "store/embedded.h"
 #include "synthrec.h"
 
 static char dir[64], db[128], img[128];
@@ -335,6 +336,39 @@ static void test_report_stat_exit_table_lists_only_reasons_that_occur(void **sta
 	sqlite3_close(h);
 }
 
+static void test_report_kernel_section_and_per_vcpu_timeline(void **state)
+{
+	char db2[160], err[256] = "", *buf = NULL;
+	sqlite3 *h = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	(void)state;
+	snprintf(db2, sizeof(db2), "%s/two.db", dir);
+	assert_int_equal(synthrec_copy(db, db2), 0);
+	assert_int_equal(sqlite3_open(db2, &h), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, "UPDATE exits SET vcpu = 1 WHERE seq % 2 = 0;"
+				      "DROP TABLE IF EXISTS sum_info;"
+				      "INSERT INTO kernel_exits(t_ns, vcpu, isa, reason, reason_name) VALUES"
+				      " (1000, 0, 'svm', 123, 'io'), (2000, 1, 'svm', 120, 'hlt<x>');",
+				      NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(h, embedded_get("schema/ktrace.sql"), NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(h);
+	assert_int_equal(analyzer_open(db2, &h, err, sizeof(err)), 0);
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	assert_int_equal(analyzer_report(h, "two.db", f, err, sizeof(err)), 0);
+	fclose(f);
+	sqlite3_close(h);
+	assert_int_equal(count(buf, "<svg "), 7);      /* + exits over time per vCPU */
+	assert_non_null(strstr(buf, "<title>Exits over time, per vCPU</title>"));
+	assert_non_null(strstr(buf, ">vCPU 1</text>"));
+	assert_non_null(strstr(buf, "<h2 id=\"kernel\">Kernel-handled exits</h2>"));
+	assert_non_null(strstr(buf, "hlt&lt;x&gt;"));
+	assert_null(strstr(buf, "cannot show them"));
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -347,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_report_svg_escape_and_json_string),
 		cmocka_unit_test(test_report_progress_line_rate_and_eta),
 		cmocka_unit_test(test_report_stat_exit_table_lists_only_reasons_that_occur),
+		cmocka_unit_test(test_report_kernel_section_and_per_vcpu_timeline),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
