@@ -104,8 +104,18 @@ bench: deps
 linux-guest: deps
 	@sh samples/linux/build-guest.sh
 
+# The binary, a man page per subcommand (docs/man/), bash completion and the
+# schema files (also compiled in; installed for sqlite3 users).
+MANDIR  ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+DATADIR ?= $(PREFIX)/share/exitlog
 install: $(BUILD)/exitlog
 	install -D -m 755 $(BUILD)/exitlog $(DESTDIR)$(PREFIX)/bin/exitlog
+	install -d $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(DATADIR)/schema/queries
+	install -m 644 docs/man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	install -D -m 644 scripts/bash-completion/exitlog $(DESTDIR)$(BASHCOMPDIR)/exitlog
+	install -m 644 schema/*.sql $(DESTDIR)$(DATADIR)/schema/
+	install -m 644 schema/queries/*.sql $(DESTDIR)$(DATADIR)/schema/queries/
 
 clean:
 	rm -rf $(BUILD)/obj $(BUILD)/gen $(BUILD)/tests $(BUILD)/bench $(BUILD)/guests $(BUILD)/exitlog $(LIB)

@@ -22,6 +22,9 @@ static const struct subcommand subcommands[] = {
 	{ "timeline", cmd_timeline, "exits per time bucket per reason" },
 	{ "sql",      cmd_sql,      "run a read-only SQL query on a recording" },
 	{ "import",   cmd_import,   "import a trace-cmd trace.dat of kvm events into a database" },
+	{ "report",   cmd_report,   "write a self-contained HTML report with charts" },
+	{ "plot",     cmd_plot,     "draw one chart of the report as an SVG file" },
+	{ "export",   cmd_export,   "export as Chrome trace-event JSON for ui.perfetto.dev" },
 };
 
 static void usage(FILE *f)

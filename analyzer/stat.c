@@ -257,7 +257,10 @@ static int print_timed(const struct analyzer_stat_opts *o, struct tset *t, FILE 
 	for (size_t i = 0; !ret && i < t->n; i++) {
 		const struct trow *r = &t->rows[i];
 
-		if (o->skip_zero && !r->n)
+		/* perf kvm stat lists only the reasons that occur: so does the
+		 * exit table (csv/json keep every reason; docs/analyzer.md). */
+		if (!r->n && (o->skip_zero || (o->event == ANALYZER_EV_EXIT &&
+					       o->format == ANALYZER_TABLE)))
 			continue;
 		if (o->top > 0 && shown >= o->top)
 			break;

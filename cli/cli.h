@@ -21,6 +21,9 @@ int cmd_sql(int argc, char **argv);
 int cmd_iopath(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 
 /* A report subcommand (stat, timeline, iopath) for cli_run_report(). */
 struct cli_report {

@@ -21,6 +21,7 @@
 
 #include <trace-cmd.h>
 
+#include "analyzer/progress.h"
 #include "cli/cli.h"
 #include "recorder/ktrace.h"
 #include "store/sha256.h"
@@ -50,6 +51,8 @@ static const struct option import_longopts[] = {
 struct import_ctx {
 	struct ktrace_log *log;
 	int rc;
+	struct progress pg;     /* analyzer/progress.h: on a terminal only */
+	uint64_t n;
 };
 
 static int import_record(struct tracecmd_input *h, struct tep_record *rec, int cpu, void *data)
@@ -59,6 +62,7 @@ static int import_record(struct tracecmd_input *h, struct tep_record *rec, int c
 	(void)h;
 	(void)cpu;
 	c->rc = ktrace_log_add(c->log, rec);
+	progress_update(&c->pg, ++c->n);
 	return c->rc ? -1 : 0;
 }
 
@@ -188,7 +192,10 @@ int cmd_import(int argc, char **argv)
 		snprintf(err, sizeof(err), "out of memory");
 		goto out;
 	}
-	if (tracecmd_iterate_events(h, NULL, 0, import_record, &ctx) < 0 || ctx.rc) {
+	progress_start(&ctx.pg, "exitlog import", "events", 0);
+	rc = tracecmd_iterate_events(h, NULL, 0, import_record, &ctx);
+	progress_end(&ctx.pg);
+	if (rc < 0 || ctx.rc) {
 		snprintf(err, sizeof(err), "%s: %s", path,
 			 ctx.rc ? strerror(-ctx.rc) : "cannot read the trace data");
 		goto out;

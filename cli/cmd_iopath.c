@@ -18,7 +18,8 @@ static const char usage_text[] =
 	"  and block backend; then per device exits per request and per KiB.\n"
 	"  --request ID  the whole chain of one request, exit by exit\n"
 	"  --summary     only the per-device summary (csv/json print requests\n"
-	"                unless --summary is given)\n";
+	"                unless --summary is given)\n"
+	"\nExit status: 0 if OK, 2 on bad usage or an unreadable recording.\n";
 
 static int iopath_option(int c, const char *arg, void *ctx)
 {

@@ -18,7 +18,8 @@ static const char usage_text[] =
 	"  (INSERT, DELETE, CREATE, ATTACH, PRAGMA x=y, ...) is refused before\n"
 	"  anything runs.  Views: v_exits, v_pio, v_mmio, v_blk, v_irqs,\n"
 	"  v_dev_access, v_iopath, v_iopath_exits, v_iopath_spans.\n"
-	"  A query may start with a -- comment; use -- to end the options.\n";
+	"  A query may start with a -- comment; use -- to end the options.\n"
+	"\nExit status: 0 if OK, 2 on bad usage or an unreadable recording.\n";
 
 /*
  * Options are parsed by hand, not with getopt: a query often starts with

@@ -26,7 +26,8 @@ static const char usage_text[] =
 	"  --top N      only the first N rows\n"
 	"  --skip-zero  drop rows without samples\n"
 	"  --source     summary tables (schema/summary.sql) or raw tables; auto (default)\n"
-	"               uses the summary when it covers every exit\n";
+	"               uses the summary when it covers every exit\n"
+	"\nExit status: 0 if OK, 2 on bad usage or an unreadable recording.\n";
 
 static int parse_long(const char *s, long min, long *out)
 {

@@ -16,7 +16,8 @@ static const char usage_text[] =
 	"usage: exitlog timeline DB [--bucket-ms N] [--vcpu N] [--format table|csv|json]\n"
 	"  --bucket-ms N  bucket width in milliseconds (decimals allowed, >= 0.001);\n"
 	"                 default: a 1-2-5 step giving at most 50 buckets\n"
-	"  --vcpu N       only exits of vCPU N\n";
+	"  --vcpu N       only exits of vCPU N\n"
+	"\nExit status: 0 if OK, 2 on bad usage or an unreadable recording.\n";
 
 static int timeline_option(int c, const char *arg, void *ctx)
 {

@@ -15,6 +15,7 @@
 
 #include <linux/kvm.h>
 
+#include "analyzer/progress.h"
 #include "replayer/replay_int.h"
 
 __attribute__((noinline)) void replay_exit_hook(uint64_t seq)
@@ -239,7 +240,7 @@ static void walk_put_exit(struct replay *r, sqlite3_stmt *st, uint64_t seq,
 
 /* Walk the log.  0 (divergences are counted, not errors) or -errno after
  * an error line (damaged recording). */
-static int walk(struct replay *r)
+static int walk_exits(struct replay *r, struct progress *pg)
 {
 	struct replay_cur *ex = &r->log.c[RT_EXITS];
 	bool event_told = false;
@@ -263,6 +264,7 @@ static int walk(struct replay *r)
 		r->seq = seq;
 		r->vcpu = (uint32_t)sqlite3_column_int(ex->st, EX_VCPU);
 		r->walked++;
+		progress_update(pg, r->walked);
 		if (r->hr.event && !event_told && r->hr.event_seq < seq && !r->o->device) {
 			event_told = true;
 			replay_report_access(r, r->hr.event_seq, NULL,
@@ -284,6 +286,18 @@ static int walk(struct replay *r)
 		r->last_seq = seq;
 		r->last_reason = reason;
 	}
+	return rc;
+}
+
+/* walk_exits() with a progress line on a terminal (analyzer/progress.h). */
+static int walk(struct replay *r)
+{
+	struct progress pg;
+	int rc;
+
+	progress_start(&pg, "exitlog replay", "exits", r->exit_count > 0 ? (uint64_t)r->exit_count : 0);
+	rc = walk_exits(r, &pg);
+	progress_end(&pg);
 	return rc;
 }
 

@@ -2,7 +2,8 @@
 # demo.sh - `make demo`: record the ata-rw sample guest under real KVM
 # (scripts/with-kvm: natively or in the nested sandbox), then show what was
 # logged: the exit report, the per-port report, the block requests, the IO
-# path, and the replay check.  Everything goes to build/demo/.
+# path, the replay check, and finally the HTML report (its path is the last
+# line printed) and a Perfetto trace.  Everything goes to build/demo/.
 set -eu
 cd "$(dirname "$0")/.."
 X=build/exitlog
@@ -32,3 +33,9 @@ $X sql "$d/ata-rw.db" "SELECT id, seq, device, op, sector, nsectors, substr(data
 echo
 echo "== exitlog replay (no KVM: the device models re-driven from the log)"
 $X replay "$d/ata-rw.db" --disk "$d/disk-initial.img"
+echo
+echo "== exitlog report: the pictures (self-contained HTML: open it in any browser)"
+$X report "$d/ata-rw.db" -o "$d/report.html"
+$X export --perfetto "$d/ata-rw.db" -o "$d/trace.json"
+echo "Perfetto trace (open in https://ui.perfetto.dev): $(pwd)/$d/trace.json"
+echo "report: $(pwd)/$d/report.html"

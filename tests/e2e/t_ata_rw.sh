@@ -40,4 +40,5 @@ ata: ok"
 	check_eq "IO exits = pio rows" "$(q "$db" "SELECT count(*) FROM exits WHERE reason=2")" "$(q "$db" "SELECT count(*) FROM pio")"
 	check_eq "last exit HLT" "$(q "$db" "SELECT reason FROM exits ORDER BY seq DESC LIMIT 1")" 5
 	gapless "$db"
+	. tests/browser/e2e.sh && check_pictures "$db"
 }

@@ -38,5 +38,6 @@ check() {
 	check_eq "replay of the whole boot: exit status" "$?" 0
 	check_eq "replay: clean, both final hashes match" "$(grep -c 'clean; disk 0 final sha256 matches; disk 1 final sha256 matches' "$W/replay.out")" 1
 	check_eq "replay left the initial images untouched" "$(sha_of "$W/a-initial.img")$(sha_of "$W/b-initial.img")" "$(zero_sha 131072)$(zero_sha 131072)"
+	. tests/browser/e2e.sh && check_pictures "$db"
 	echo "  (linux: $(q "$db" "SELECT count(*) FROM exits") exits, $(q "$db" "SELECT (max(t_ns)/1000000000) FROM exits") s of guest time in the sandbox)"
 }

@@ -1,0 +1,99 @@
+/*
+ * cmd_export.c - `exitlog export DB --perfetto [-o trace.json] [--from P]
+ * [--to P]`: the recording as Chrome trace-event JSON for ui.perfetto.dev
+ * (analyzer/perfetto.c).  Exit 0, or 2 with one line on stderr.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analyzer/analyzer.h"
+#include "analyzer/report.h"
+#include "cli/cli.h"
+#include "cli/cli_output.h"
+
+static const char usage_text[] =
+	"Usage: exitlog export --perfetto [OPTION]... DB\n"
+	"Export the recording DB as Chrome trace-event JSON, the format that\n"
+	"ui.perfetto.dev and chrome://tracing open: a track per vCPU with a slice per\n"
+	"exit, a track per disk with its block requests, IRQs as instant events.\n"
+	"\n"
+	"      --perfetto      the trace-event JSON format (the only format so far)\n"
+	"  -o, --output=FILE   write to FILE (default: standard output)\n"
+	"      --from=POINT    start at POINT: an exit seq (1200) or a time since the\n"
+	"                      start of the recording with a unit (250us, 1.5ms, 2s)\n"
+	"      --to=POINT      end at POINT (inclusive), same syntax\n"
+	"  -h, --help          display this help and exit\n"
+	"\n"
+	"Exit status: 0 if OK, 2 on bad usage or an unreadable recording.\n";
+
+int cmd_export(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "perfetto", no_argument, NULL, 'p' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "from", required_argument, NULL, 'F' },
+		{ "to", required_argument, NULL, 'T' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct analyzer_window w = { -1, -1, -1, -1 };
+	const char *path = NULL;
+	struct cli_output out;
+	int c, rc, perfetto = 0;
+	char err[512] = "";
+	sqlite3 *db = NULL;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			perfetto = 1;
+			break;
+		case 'o':
+			path = optarg;
+			break;
+		case 'F':
+		case 'T':
+			if (analyzer_parse_point(optarg, c == 'F' ? &w.from_seq : &w.to_seq,
+						 c == 'F' ? &w.from_ns : &w.to_ns)) {
+				fprintf(stderr, "exitlog export: bad --%s '%s' (a seq, or a time such as "
+					"250us, 1.5ms, 2s)\n", c == 'F' ? "from" : "to", optarg);
+				return 2;
+			}
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "exitlog export: bad option '%s' (see 'exitlog export --help')\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (!perfetto) {
+		fprintf(stderr, "exitlog export: say which format: --perfetto (see 'exitlog export --help')\n");
+		return 2;
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "exitlog export: expected one DB argument (see 'exitlog export --help')\n");
+		return 2;
+	}
+	rc = analyzer_open(argv[optind], &db, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "exitlog export: %s\n", err);
+		return 2;
+	}
+	if (cli_output_open(&out, "export", path)) {
+		sqlite3_close(db);
+		return 2;
+	}
+	rc = analyzer_export_perfetto(db, &w, out.f, NULL, err, sizeof(err));
+	sqlite3_close(db);
+	if (rc)
+		fprintf(stderr, "exitlog export: %s\n", err[0] ? err : strerror(-rc));
+	if (cli_output_close(&out, "export", !rc) || rc)
+		return 2;
+	return 0;
+}

@@ -1,0 +1,76 @@
+/*
+ * cmd_report.c - `exitlog report DB [-o FILE.html]`: the self-contained
+ * HTML report of analyzer/report.c.  Exit 0, or 2 with one line on stderr.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "analyzer/analyzer.h"
+#include "analyzer/report.h"
+#include "cli/cli.h"
+#include "cli/cli_output.h"
+
+static const char usage_text[] =
+	"Usage: exitlog report [OPTION]... DB\n"
+	"Write a self-contained HTML report of the recording DB: exits by reason,\n"
+	"the busiest ports and MMIO registers, latency histograms, timelines, the IO\n"
+	"path of the slowest block requests, and the recording's meta.\n"
+	"\n"
+	"  -o, --output=FILE   write to FILE (default: standard output)\n"
+	"  -h, --help          display this help and exit\n"
+	"\n"
+	"The page has inline SVG and CSS only: no script, no network access.\n"
+	"Exit status: 0 if OK, 2 on bad usage or an unreadable recording.\n";
+
+int cmd_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL, *name;
+	struct cli_output out;
+	char err[512] = "";
+	sqlite3 *db = NULL;
+	int c, rc;
+
+	optind = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			path = optarg;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		default:
+			fprintf(stderr, "exitlog report: bad option '%s' (see 'exitlog report --help')\n",
+				argv[optind - 1]);
+			return 2;
+		}
+	}
+	if (argc - optind != 1) {
+		fprintf(stderr, "exitlog report: expected one DB argument (see 'exitlog report --help')\n");
+		return 2;
+	}
+	rc = analyzer_open(argv[optind], &db, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "exitlog report: %s\n", err);
+		return 2;
+	}
+	if (cli_output_open(&out, "report", path)) {
+		sqlite3_close(db);
+		return 2;
+	}
+	name = strrchr(argv[optind], '/') ? strrchr(argv[optind], '/') + 1 : argv[optind];
+	rc = analyzer_report(db, name, out.f, err, sizeof(err));
+	sqlite3_close(db);
+	if (rc)
+		fprintf(stderr, "exitlog report: %s\n", err[0] ? err : strerror(-rc));
+	if (cli_output_close(&out, "report", !rc) || rc)
+		return 2;
+	return 0;
+}
