@@ -185,7 +185,12 @@ else
 	# trace-cmd's output on a local tmpfs: over the sandbox's 9p share its
 	# splice-based recorders never finish
 	tcdir=$(mktemp -d /dev/shm/exitlog-e2e.XXXXXX 2>/dev/null || mktemp -d "$tmpdir/tc.XXXXXX")
-	timeout -k 5 120 trace-cmd record -q -e kvm -o "$tcdir/hello.dat" \
+	# --poll: the recorders read the buffers without blocking.  Blocking
+	# reads of trace_pipe_raw sometimes never return once tracing stops
+	# (a recorder that checks "stop" just before it blocks sleeps for good),
+	# and trace-cmd then never ends: it hung this test (and the suite) until
+	# the timeout.  (timeout signals trace-cmd's whole process group.)
+	timeout -k 5 120 trace-cmd record --poll -q -e kvm -o "$tcdir/hello.dat" \
 		$EXITLOG record --no-log $G/hello.bin > /dev/null 2> "$tmpdir/tcerr"
 	check_eq "trace-cmd record exit status" "$?" 0
 	$EXITLOG import "$tcdir/hello.dat" -o "$tmpdir/imp.db" 2> "$tmpdir/imperr"

@@ -66,6 +66,17 @@ kill_session() {
 	return 0
 }
 
+# kill_new_sessions BEFORE W - kill the processes of sessions that are not
+# in BEFORE (the sessions that existed when the test started): the ones the
+# test made with setsid.  Natively only those that name W (other work may
+# run beside us).
+kill_new_sessions() {
+	for p in $(user_procs | awk -v before=" $1 " -v all="${EXITLOG_IN_SANDBOX:-}" -v w="$2" -v me="$$" \
+		'index(before, " " $3 " ") == 0 && $1 != me && (all != "" || index($0, w) > 0) { print $1 }'); do
+		kill -KILL "$p" 2>/dev/null
+	done
+}
+
 # diagnose W SID - why a step is still running: processes, memory, output
 diagnose() {
 	echo "processes (pid ppid pgid stat elapsed wchan args):"
@@ -97,10 +108,10 @@ if [ "${1:-}" = "--record" ]; then
 	# recorder's SQLite database (WAL, a shared-memory mmap, fsync) and the
 	# disk images are never written over 9p while a guest runs, and the
 	# harness's own polling touches no 9p file.
+	# (one directory per harness: t_harness runs a harness inside a test)
 	loc=
 	if [ -n "${EXITLOG_IN_SANDBOX:-}" ] && [ -d /dev/shm ]; then
-		loc=/dev/shm/exitlog-e2e
-		rm -rf "$loc"
+		loc=$(mktemp -d /dev/shm/exitlog-e2e.XXXXXX) || loc=
 	fi
 	for t in $list; do
 		i=$((i + 1))
@@ -127,6 +138,7 @@ if [ "${1:-}" = "--record" ]; then
 				fired=$(( $(date +%s) - start ))
 				diagnose "$Wl" "$sid" > "$Wl/record.diag" 2>&1
 				kill_session "$sid"
+				kill_new_sessions "$before" "$Wl"
 				break
 			fi
 			sleep 0.5
@@ -152,7 +164,7 @@ if [ "${1:-}" = "--record" ]; then
 					[ -n "$inst" ] && { echo "tracefs instances left:"; echo "$inst" | sed 's/^/  /'; }
 				} > "$Wl/record.leftover"
 				kill_session "$sid"
-				for p in $(echo "$left" | awk '{ print $1 }'); do kill -KILL "$p" 2>/dev/null; done
+				kill_new_sessions "$before" "$Wl"
 				for x in $inst; do rmdir "$T/instances/$x" 2>/dev/null; done
 			fi
 		fi
@@ -171,6 +183,7 @@ if [ "${1:-}" = "--record" ]; then
 		*)        echo "e2e: [$i/$n] $name: its files could not be copied to $W" ;;
 		esac
 	done
+	[ -n "$loc" ] && rm -rf "$loc"
 	exit 0
 fi
 

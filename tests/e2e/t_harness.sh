@@ -35,4 +35,18 @@ check() {
 	check_eq "tail fixture: hello console" "$(cat "$fx/t_tail/rec.out" 2>/dev/null)" "Hello from exitlog guest"
 	check_eq "harness printed the tail's start and end" \
 		"$(grep -c -e '^e2e: \[2/2\] t_tail: recording' -e '^e2e: \[2/2\] t_tail: recorded' "$W/harness.out")" 2
+	check_with_kvm_mode
+}
+# The host's KVM decides where the record phase runs: natively only on a
+# hardware KVM (kvm_intel/kvm_amd).  A kvm_pvm /dev/kvm hangs a stock Linux
+# guest in KVM_RUN, which hung t_linux (and `make test`) before with-kvm
+# knew it.  Checked by behaviour: where does a command actually run?
+check_with_kvm_mode() {
+	want=sandbox
+	if [ -z "${EXITLOG_FORCE_SANDBOX:-}" ] && [ -c /dev/kvm ] &&
+	   { [ -d /sys/module/kvm_intel ] || [ -d /sys/module/kvm_amd ]; }; then
+		want=native
+	fi
+	got=$(EXITLOG_SANDBOX_TIMEOUT=300 scripts/with-kvm sh -c 'if [ -n "${EXITLOG_IN_SANDBOX:-}" ]; then echo sandbox; else echo native; fi' 2>&1)
+	check_eq "with-kvm on this host ($(scripts/with-kvm --mode)): a command runs" "$got" "$want"
 }
