@@ -34,12 +34,12 @@
 #include <linux/kvm.h>
 #include <sqlite3.h>
 
-#include "devices/blkraw.h"
+#include "backends/blkraw.h"
 #include "devices/board.h"
 #include "replayer/replay.h"
 #include "replayer/replaylog.h"
 #include "store/embedded.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 #include "store/store.h"
 
 #define IMG_SECTORS 2048

@@ -23,7 +23,7 @@
 
 #include "cli/cli.h"
 #include "recorder/ktrace.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 #include "store/store.h"
 
 static const char import_usage[] =

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "recorder/hostlive.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 
 static uint64_t live_now_ns(void *ctx)
 {

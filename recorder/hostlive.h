@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "devices/blkraw.h"
+#include "backends/blkraw.h"
 #include "devices/board.h"
 #include "devices/hostif.h"
 #include "recorder/vm.h"

@@ -21,7 +21,7 @@
 #include "recorder/recorder.h"
 #include "recorder/run.h"
 #include "recorder/vm.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 
 static volatile sig_atomic_t record_stop;
 static struct kvm_run *record_run_page;

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "replayer/hostreplay.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 
 static const char *const op_names[] = {
 	[BLK_OP_READ] = "read", [BLK_OP_WRITE] = "write", [BLK_OP_FLUSH] = "flush",

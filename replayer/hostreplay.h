@@ -34,7 +34,7 @@
 
 #include "devices/board.h"
 #include "devices/hostif.h"
-#include "devices/overlay.h"
+#include "backends/overlay.h"
 #include "replayer/replaylog.h"
 #include "store/store.h"
 

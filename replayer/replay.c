@@ -23,16 +23,6 @@ __attribute__((noinline)) void replay_exit_hook(uint64_t seq)
 	__asm__ volatile("" : : "r"(seq) : "memory");
 }
 
-bool replay_meta_is_volatile(const char *key)
-{
-	static const char *const keys[] = { "replay_of", "replayed_at", "ring_waits" };
-
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcmp(key, keys[i]))
-			return true;
-	return false;
-}
-
 static bool dev_eq(const char *a, const char *b)
 {
 	return a && b ? !strcmp(a, b) : a == b;

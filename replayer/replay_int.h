@@ -14,7 +14,7 @@
 #include <sqlite3.h>
 
 #include "devices/board.h"
-#include "devices/overlay.h"
+#include "backends/overlay.h"
 #include "replayer/hostreplay.h"
 #include "replayer/replay.h"
 #include "replayer/replaylog.h"

@@ -16,6 +16,16 @@
 
 #include "replayer/replay_int.h"
 
+bool replay_meta_is_volatile(const char *key)
+{
+	static const char *const keys[] = { "replay_of", "replayed_at", "ring_waits" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i]))
+			return true;
+	return false;
+}
+
 /* Copy every row of `table` (optionally filtered by `where`) from the
  * recording into the output with the same column names. */
 static int out_copy(struct replay *r, const char *table, const char *where)

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "replayer/replay_int.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 
 void replay_error(struct replay *r, const char *fmt, ...)
 {

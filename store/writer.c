@@ -54,7 +54,7 @@
 
 #include "store/embedded.h"
 #include "store/ring.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 #include "store/store.h"
 #include "store/writer.h"
 

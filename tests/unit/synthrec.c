@@ -12,13 +12,13 @@
 
 #include <linux/kvm.h>
 
-#include "devices/blkraw.h"
+#include "backends/blkraw.h"
 #include "devices/board.h"
 #include "recorder/boardlog.h"
 #include "recorder/hostlive.h"
 #include "recorder/vm.h"
 #include "replayer/replay.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 #include "store/store.h"
 #include "tests/unit/synthrec.h"
 

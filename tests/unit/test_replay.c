@@ -23,7 +23,7 @@
 #include <sqlite3.h>
 
 #include "replayer/replay.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 #include "tests/unit/synthrec.h"
 
 static char dir[64];

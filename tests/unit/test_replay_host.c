@@ -21,10 +21,10 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "devices/overlay.h"
+#include "backends/overlay.h"
 #include "replayer/hostreplay.h"
 #include "store/embedded.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 
 static char dir[64], base[128];
 static uint8_t image[16 * 512];

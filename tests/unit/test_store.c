@@ -24,7 +24,7 @@
 
 #include <cmocka.h>
 
-#include "store/sha256.h"
+#include "util/sha256.h"
 #include "store/store.h"
 #include "store/writer.h"
 
