@@ -237,7 +237,7 @@ int recorder_run(const struct record_opts *o)
 	record_signals(0);
 	record_run_page = NULL;
 	if (rc) {
-		snprintf(err, sizeof(err), "run loop: %s", strerror(-rc));
+		snprintf(err, sizeof(err), "%s: %s", o->out, res.msg);
 		goto out_store;
 	}
 	for (int i = 0; i < cfg.ndisks; i++)

@@ -3,8 +3,9 @@
  * order, fed to the bus exactly as recorder/run.c dispatched it -- OUT and
  * MMIO-write bytes go in, IN and MMIO-read answers are compared with the
  * logged bytes, a rep string is `count` accesses with the data pointer
- * advancing -- while the replay host interface answers and checks the
- * models' host calls.  Then the end-of-log checks: nothing left unconsumed,
+ * advancing (devices/dispatch.c, the recorder's own dispatch), the
+ * device's error is compared with the exit_info code -- while the replay
+ * host interface answers and checks the models' host calls.  Then the end-of-log checks: nothing left unconsumed,
  * the board's reset/power-off request, the final disk hashes.
  */
 #include <errno.h>
@@ -86,30 +87,59 @@ static void walk_claim_diff(struct replay *r, uint64_t seq, int space, uint64_t 
 }
 
 /*
- * Feed one access of `count` x `size` bytes (data: the logged bytes) and
- * compare.  Returns the claiming device name.
+ * The device's error for this exit against the recording's exit_info code
+ * (0 when the recording has no row: the access was accepted).  A model
+ * that starts refusing an access, or stops refusing one, diverges here.
+ */
+static void walk_err_diff(struct replay *r, uint64_t seq, const char *device,
+			  const struct dispatch_access *a, const struct dispatch_result *res)
+{
+	char got[160], msg[480];
+
+	if ((int64_t)res->err == r->info_code)
+		return;
+	if (res->err)
+		dispatch_describe(a, res->region, res->err, got, sizeof(got));
+	if (!r->info_code)
+		snprintf(msg, sizeof(msg), "the model refused the access (%s), the recording "
+			 "accepted it", got);
+	else if (!res->err)
+		snprintf(msg, sizeof(msg), "the model accepted the access, the recording refused "
+			 "it (%s)", r->info_detail);
+	else
+		snprintf(msg, sizeof(msg), "the model refused the access (%s), the recording "
+			 "refused it otherwise (%s)", got, r->info_detail);
+	replay_report_access(r, seq, device, msg);
+}
+
+/*
+ * Feed one access of `count` x `size` bytes (data: the logged bytes)
+ * through the dispatch and compare.  Returns the claiming device name.
  */
 static const char *walk_feed(struct replay *r, uint64_t seq, int space, uint64_t addr,
 			     uint32_t size, uint32_t count, bool is_write,
 			     const uint8_t *data, size_t n, const char *device)
 {
-	const struct bus_region *reg = NULL;
+	struct dispatch_access a = {
+		.space = space, .addr = addr, .size = size, .count = count,
+		.is_write = is_write, .data = r->buf,
+	};
+	struct dispatch_result res;
 	const char *name;
 
 	if (is_write)
 		memcpy(r->buf, data, n);
 	else
 		memset(r->buf, 0, n);
-	for (uint32_t i = 0; i < count; i++)
-		reg = bus_access(&r->board.bus, space, &r->host, addr,
-				 r->buf + (size_t)i * size, size, is_write, NULL);
+	dispatch_access(&r->disp, &r->host, &a, &res);
 	hostreplay_end(&r->hr);
-	name = reg ? reg->name : NULL;
+	name = res.region ? res.region->name : NULL;
 	if (!dev_eq(name, device))
 		walk_claim_diff(r, seq, space, addr, is_write, name, device);
 	if (!is_write && memcmp(r->buf, data, n))
 		walk_in_diff(r, seq, device ? device : name, space, addr, size, count, data,
 			     r->buf, n);
+	walk_err_diff(r, seq, device ? device : name, &a, &res);
 	if (r->o->verbose)
 		replay_report_exit(r, seq, r->vcpu, space == BUS_PIO ? KVM_EXIT_IO : KVM_EXIT_MMIO,
 				   space, addr, size, count, is_write, r->buf, n, name);
@@ -227,6 +257,27 @@ static void walk_put_exit(struct replay *r, sqlite3_stmt *st, uint64_t seq,
 	store_put_exit(r->st, &e);
 }
 
+/* The recording's exit_info for `seq` into r->info_code/info_detail (0 and
+ * "" when it has none); rows of earlier seqs are passed over. */
+static int walk_info(struct replay *r, uint64_t seq)
+{
+	struct replay_cur *c = &r->log.c[RT_INFO];
+
+	r->info_code = 0;
+	r->info_detail[0] = 0;
+	while (c->seq <= seq) {
+		if (c->seq == seq) {
+			const char *d = (const char *)sqlite3_column_text(c->st, INFO_DETAIL);
+
+			r->info_code = sqlite3_column_int64(c->st, INFO_CODE);
+			snprintf(r->info_detail, sizeof(r->info_detail), "%s", d ? d : "");
+		}
+		if (replay_cur_next(c) < 0)
+			return -EIO;
+	}
+	return 0;
+}
+
 /* Walk the log.  0 (divergences are counted, not errors) or -errno after
  * an error line (damaged recording). */
 static int walk(struct replay *r)
@@ -237,6 +288,7 @@ static int walk(struct replay *r)
 	int rc = 0;
 
 	r->host = hostreplay_host(&r->hr);
+	dispatch_init(&r->disp, &r->board.bus);
 	while (!r->stopped && !rc) {
 		uint64_t seq, t_ns;
 		uint32_t reason;
@@ -261,6 +313,8 @@ static int walk(struct replay *r)
 					     : "the model asked for power-off here, but the recording goes on");
 		}
 		replay_exit_hook(seq);
+		if (walk_info(r, seq) < 0)
+			return walk_damaged(r, sqlite3_errmsg(r->db), seq);
 		if (reason == KVM_EXIT_IO)
 			rc = walk_pio(r, seq, t_ns);
 		else if (reason == KVM_EXIT_MMIO)
@@ -346,6 +400,9 @@ static int end_checks(struct replay *r, char *sum, size_t len)
 		return walk_damaged(r, "a pio row after the last exit", r->log.c[RT_PIO].seq);
 	if (r->log.c[RT_MMIO].seq != REPLAY_SEQ_END)
 		return walk_damaged(r, "an mmio row after the last exit", r->log.c[RT_MMIO].seq);
+	if (r->log.c[RT_INFO].seq != REPLAY_SEQ_END)
+		return walk_damaged(r, "an exit_info row after the last exit",
+				    r->log.c[RT_INFO].seq);
 	if (r->o->device)
 		hostreplay_skip(&r->hr, REPLAY_SEQ_END - 1);
 	else

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "devices/board.h"
+#include "devices/dispatch.h"
 #include "backends/overlay.h"
 #include "replayer/hostreplay.h"
 #include "replayer/replay.h"
@@ -42,6 +43,9 @@ struct replay {
 	bool have_log;
 	struct hostreplay hr;
 	struct host host;
+	struct dispatch disp;        /* the recorder's dispatch (devices/dispatch.h) */
+	int64_t info_code;           /* exit_info.code of the exit being fed, 0: none */
+	char info_detail[160];       /* its detail */
 	struct store *st;            /* -o */
 	char end_reason[64];
 	int64_t exit_count;          /* meta.exit_count, -1 when absent */

@@ -23,10 +23,11 @@ static const char *const log_sql[RT_N] = {
 		   " WHERE seq <= ?1 ORDER BY seq, id",
 	[RT_DMA] = "SELECT seq, device, gpa, len, is_write, data, status, id FROM dma"
 		   " WHERE seq <= ?1 ORDER BY seq, id",
+	[RT_INFO] = "SELECT seq, code, detail FROM exit_info WHERE seq <= ?1 ORDER BY seq",
 };
 
 static const char *const log_table[RT_N] = {
-	"exits", "pio", "mmio", "blk_requests", "irqs", "dma",
+	"exits", "pio", "mmio", "blk_requests", "irqs", "dma", "exit_info",
 };
 
 int replay_open_db(const char *path, sqlite3 **db, char *err, size_t errlen)
@@ -87,7 +88,7 @@ int replay_log_prime(struct replay_log *l)
  * accessor the replay uses for it). */
 static const char *const scan_kinds[RT_N] = {
 	[RT_EXITS] = "iiiiii", [RT_PIO] = "iiiiibt", [RT_MMIO] = "iiiibt",
-	[RT_BLK] = "ittiitiiii", [RT_IRQ] = "iiiti", [RT_DMA] = "itiiibii",
+	[RT_BLK] = "ittiitiiii", [RT_IRQ] = "iiiti", [RT_DMA] = "itiiibii", [RT_INFO] = "iit",
 };
 
 /* Read every column of the current row into the checksum. */
@@ -126,6 +127,7 @@ int replay_scan(sqlite3 *db, struct replay_scan_counts *n)
 	cnt[RT_BLK] = &n->blk;
 	cnt[RT_IRQ] = &n->irq;
 	cnt[RT_DMA] = &n->dma;
+	cnt[RT_INFO] = &n->info;
 	rc = replay_log_open(&l, db, 0, err, sizeof(err));
 	if (rc)
 		return rc;

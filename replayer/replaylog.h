@@ -1,7 +1,7 @@
 /*
  * replaylog.h - reading a recording for replay as a merge join: one
  * ordered cursor (prepared statement) per table -- exits, pio, mmio,
- * blk_requests, irqs, dma -- each stepped forward by seq, never a query
+ * blk_requests, irqs, dma, exit_info -- each stepped forward by seq, never a query
  * per exit.  Column values are read straight from the statements (blob
  * pointers are valid until that cursor's next step), nothing is copied.
  */
@@ -17,7 +17,7 @@
 #define REPLAY_SEQ_END UINT64_MAX
 
 enum replay_tab {
-	RT_EXITS, RT_PIO, RT_MMIO, RT_BLK, RT_IRQ, RT_DMA, RT_N
+	RT_EXITS, RT_PIO, RT_MMIO, RT_BLK, RT_IRQ, RT_DMA, RT_INFO, RT_N
 };
 
 /* Column indexes of each cursor's SELECT (column 0 is always seq). */
@@ -29,6 +29,7 @@ enum { BLK_SEQ, BLK_DEVICE, BLK_OP, BLK_SECTOR, BLK_NSECTORS, BLK_HASH, BLK_STAT
 enum { IRQ_SEQ, IRQ_LINE, IRQ_LEVEL, IRQ_DEVICE, IRQ_ID, IRQ_NCOL };
 enum { DMA_SEQ, DMA_DEVICE, DMA_GPA, DMA_LEN, DMA_IS_WRITE, DMA_DATA, DMA_STATUS,
        DMA_ID, DMA_NCOL };
+enum { INFO_SEQ, INFO_CODE, INFO_DETAIL, INFO_NCOL };
 
 struct replay_cur {
 	sqlite3_stmt *st;
@@ -50,7 +51,7 @@ struct replay_log {
 int replay_open_db(const char *path, sqlite3 **db, char *err, size_t errlen);
 
 /*
- * Prepare the six cursors on `db`, limited to rows with seq <= until
+ * Prepare the seven cursors on `db`, limited to rows with seq <= until
  * (0: everything).  No row is current until replay_cur_next().  Returns 0,
  * or -EINVAL with one line in err when a table or column is missing.
  */
@@ -78,12 +79,12 @@ static inline int replay_cur_next(struct replay_cur *c)
 int replay_log_prime(struct replay_log *l);
 
 struct replay_scan_counts {
-	uint64_t exits, pio, mmio, blk, irq, dma;
+	uint64_t exits, pio, mmio, blk, irq, dma, info;
 	uint64_t checksum;   /* of every column read, so nothing is optimised out */
 };
 
 /*
- * The raw scan the benchmark compares replay with: the same six cursors
+ * The raw scan the benchmark compares replay with: the same seven cursors
  * merged by seq, every column of every row read (blobs touched), no device
  * work.  Returns 0 or -EIO / -EINVAL.
  */

@@ -14,6 +14,7 @@
 
 #include "backends/blkraw.h"
 #include "devices/board.h"
+#include "devices/dispatch.h"
 #include "recorder/boardlog.h"
 #include "recorder/hostlive.h"
 #include "recorder/vm.h"
@@ -32,6 +33,7 @@ struct synthrec {
 	struct blkraw disks[BOARD_MAX_DISKS];
 	char paths[BOARD_MAX_DISKS][1024];
 	struct hostlive hl;
+	struct dispatch disp;
 	uint64_t seq;
 	uint8_t buf[65536];
 };
@@ -110,6 +112,7 @@ int synthrec_open(struct synthrec **out, const char *db,
 		goto fail;
 	}
 	hostlive_init(&s->hl, s->st, &s->vm, &s->board, s->disks, ndisks);
+	dispatch_init(&s->disp, &s->board.bus);
 	*out = s;
 	return 0;
 fail:
@@ -135,8 +138,13 @@ int synthrec_exit(struct synthrec *s, const struct synth_access *a, void *answer
 	if (reason == KVM_EXIT_IO) {
 		uint32_t count = a->count ? a->count : 1;
 		size_t n = (size_t)a->size * count;
-		const struct bus_region *r = NULL;
+		struct dispatch_access da = {
+			.space = BUS_PIO, .addr = a->port, .size = a->size, .count = count,
+			.is_write = a->is_write, .data = s->buf,
+		};
+		struct dispatch_result res;
 		struct rec_pio p;
+		int rc;
 
 		if (n > sizeof(s->buf))
 			return -E2BIG;
@@ -144,15 +152,25 @@ int synthrec_exit(struct synthrec *s, const struct synth_access *a, void *answer
 			memcpy(s->buf, a->data, n);
 		else
 			memset(s->buf, 0, n);
-		for (uint32_t i = 0; i < count; i++)
-			r = bus_access(&s->board.bus, BUS_PIO, &h, a->port,
-				       s->buf + (size_t)i * a->size, a->size, a->is_write, NULL);
+		dispatch_access(&s->disp, &h, &da, &res);
+		if (res.err) {
+			char detail[160];
+			struct rec_info info = { .seq = s->seq, .code = res.err, .detail = detail };
+
+			s->hl.dev_errors++;
+			dispatch_describe(&da, res.region, res.err, detail, sizeof(detail));
+			rc = store_put_info(s->st, &info);
+			if (rc)
+				return rc;
+		}
 		p = (struct rec_pio){
 			.seq = s->seq, .port = a->port, .size = a->size,
 			.is_write = a->is_write, .count = count, .data = s->buf,
-			.device = r ? r->name : NULL,
+			.device = res.region ? res.region->name : NULL,
 		};
-		store_put_pio(s->st, &p);
+		rc = store_put_pio(s->st, &p);
+		if (rc)
+			return rc;
 		if (answer)
 			memcpy(answer, s->buf, n);
 	}
