@@ -82,7 +82,9 @@ static void run_access(struct run_vcpu *c, uint64_t seq, const struct host *h)
 		};
 	dispatch_access(c->dispatch, h, &a, &res);
 	if (res.err) {
-		c->hl->dev_errors++;
+		c->dev_errors++;
+		if (c->hl)
+			c->hl->dev_errors++;
 		dispatch_describe(&a, res.region, res.err, detail, sizeof(detail));
 		run_info(c, seq, res.err, detail);
 	}
@@ -108,13 +110,12 @@ static void run_access(struct run_vcpu *c, uint64_t seq, const struct host *h)
 static int run_decide(struct run_vcpu *c, uint64_t seq, struct run_result *res)
 {
 	struct kvm_run *run = c->run;
-	struct host h = hostlive_host(c->hl);
 	char detail[200];
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 	case KVM_EXIT_MMIO:
-		run_access(c, seq, &h);
+		run_access(c, seq, &c->host);
 		break;
 	case KVM_EXIT_HLT:
 		res->end = RUN_END_HLT;
@@ -166,7 +167,7 @@ static int run_decide(struct run_vcpu *c, uint64_t seq, struct run_result *res)
 		snprintf(res->msg, sizeof(res->msg), "%s", detail);
 		return 1;
 	}
-	if (c->hl->event) {
+	if (c->hl && c->hl->event) {
 		res->end = c->hl->event == HOST_EV_RESET ? RUN_END_RESET : RUN_END_POWEROFF;
 		snprintf(res->msg, sizeof(res->msg), "guest asked for %s",
 			 c->hl->event == HOST_EV_RESET ? "a reset" : "power-off");
@@ -186,8 +187,10 @@ int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *r
 	int done;
 
 	c->last_seq = seq;
-	c->hl->seq = seq;
-	c->hl->t_ns = t->t_out - t->t0;
+	if (c->hl) {
+		c->hl->seq = seq;
+		c->hl->t_ns = t->t_out - t->t0;
+	}
 	done = run_decide(c, seq, res);
 	if (c->st) {
 		struct rec_exit e = {
@@ -211,7 +214,8 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 {
 	struct dispatch d;
 	struct run_vcpu c = {
-		.run = vm->run, .id = 0, .dispatch = &d, .hl = hl, .st = st, .stop = stop,
+		.run = vm->run, .id = 0, .dispatch = &d, .host = hostlive_host(hl), .hl = hl,
+		.st = st, .stop = stop,
 	};
 	int done = 0;
 

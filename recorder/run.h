@@ -53,10 +53,14 @@ struct run_vcpu {
 	struct kvm_run *run;          /* the vCPU's run page */
 	uint32_t id;                  /* exits.vcpu */
 	struct dispatch *dispatch;    /* shared: the seq and the devices */
-	struct hostlive *hl;          /* host interface (stamped per exit) */
+	struct host host;             /* the host interface the devices get */
+	struct hostlive *hl;          /* the live host: stamped with each exit's
+				       * seq/t_ns, its event ends the run; NULL
+				       * when `host` is not a hostlive (tests) */
 	struct store *st;             /* NULL: no log (--no-log) */
 	volatile sig_atomic_t *stop;  /* set by the signal handler */
 	uint64_t last_seq;            /* seq of the last exit handled */
+	uint64_t dev_errors;          /* accesses the devices refused */
 	int err;                      /* first logging error (-errno), 0 */
 	char errmsg[128];             /* its context, "seq N: pio row: ..." */
 };
@@ -72,7 +76,7 @@ struct run_stamp {
 /*
  * Handle the exit KVM_RUN left in c->run: take its seq from the dispatch,
  * dispatch IO/MMIO accesses to the devices (a refusal is counted in
- * hl->dev_errors and logged in exit_info), decide whether the session
+ * c->dev_errors and hl->dev_errors and logged in exit_info), decide whether the session
  * ends, and log the access row and the exit row (handle_ns: from t_out to
  * the end of the step).  Returns 0 to go on, 1 when the session ends (*res
  * filled), or -errno when the log refused a row (c->err/c->errmsg say
