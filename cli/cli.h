@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "analyzer/analyzer.h"
+#include "store/store.h"
 
 struct option;
 
@@ -36,7 +37,7 @@ struct cli_report {
 	 */
 	int (*option)(int c, const char *arg, void *ctx);
 	/* The report on the opened DB; 0 or -errno with err set (or empty). */
-	int (*run)(sqlite3 *db, void *ctx, FILE *out, char *err, size_t errlen);
+	int (*run)(store_rdb *db, void *ctx, FILE *out, char *err, size_t errlen);
 	void *ctx;                       /* the subcommand's options */
 };
 

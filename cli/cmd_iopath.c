@@ -42,7 +42,7 @@ static int iopath_option(int c, const char *arg, void *ctx)
 	}
 }
 
-static int iopath_run(sqlite3 *db, void *ctx, FILE *out, char *err, size_t errlen)
+static int iopath_run(store_rdb *db, void *ctx, FILE *out, char *err, size_t errlen)
 {
 	return analyzer_iopath(db, ctx, out, err, errlen);
 }

@@ -86,7 +86,7 @@ static int stat_option(int c, const char *arg, void *ctx)
 	}
 }
 
-static int stat_run(sqlite3 *db, void *ctx, FILE *out, char *err, size_t errlen)
+static int stat_run(store_rdb *db, void *ctx, FILE *out, char *err, size_t errlen)
 {
 	return analyzer_stat(db, ctx, out, err, errlen);
 }

@@ -49,7 +49,7 @@ static int timeline_option(int c, const char *arg, void *ctx)
 	}
 }
 
-static int timeline_run(sqlite3 *db, void *ctx, FILE *out, char *err, size_t errlen)
+static int timeline_run(store_rdb *db, void *ctx, FILE *out, char *err, size_t errlen)
 {
 	return analyzer_timeline(db, ctx, out, err, errlen);
 }

@@ -148,8 +148,8 @@ static const char *walk_feed(struct replay *r, uint64_t seq, int space, uint64_t
 
 static int walk_pio(struct replay *r, uint64_t seq, uint64_t t_ns)
 {
-	struct replay_cur *c = &r->log.c[RT_PIO];
-	sqlite3_stmt *st = c->st;
+	struct log_cur *c = &r->log.c[LT_PIO];
+	const struct log_cur *st = c;
 	uint32_t port, size, count;
 	const uint8_t *data;
 	const char *device, *name;
@@ -160,13 +160,13 @@ static int walk_pio(struct replay *r, uint64_t seq, uint64_t t_ns)
 		return walk_damaged(r, c->seq < seq ? "a pio row whose exit is not an IO exit"
 						    : "an IO exit without its pio row",
 				    c->seq < seq ? c->seq : seq);
-	port = (uint32_t)sqlite3_column_int(st, PIO_PORT);
-	size = (uint32_t)sqlite3_column_int(st, PIO_SIZE);
-	is_write = sqlite3_column_int(st, PIO_IS_WRITE);
-	count = (uint32_t)sqlite3_column_int(st, PIO_COUNT);
-	data = sqlite3_column_blob(st, PIO_DATA);
-	n = (size_t)sqlite3_column_bytes(st, PIO_DATA);
-	device = (const char *)sqlite3_column_text(st, PIO_DEVICE);
+	port = (uint32_t)logread_int(st, PIO_PORT);
+	size = (uint32_t)logread_int(st, PIO_SIZE);
+	is_write = (int)logread_int(st, PIO_IS_WRITE);
+	count = (uint32_t)logread_int(st, PIO_COUNT);
+	data = logread_blob(st, PIO_DATA);
+	n = logread_bytes(st, PIO_DATA);
+	device = logread_text(st, PIO_DEVICE);
 	if ((size != 1 && size != 2 && size != 4) || count < 1 || n != (size_t)size * count)
 		return walk_damaged(r, "a pio row whose data is not size*count bytes", seq);
 	if (r->o->device && !dev_eq(device, r->o->device)) {
@@ -186,13 +186,13 @@ static int walk_pio(struct replay *r, uint64_t seq, uint64_t t_ns)
 			store_put_pio(r->st, &p);
 		}
 	}
-	return replay_cur_next(c) < 0 ? walk_damaged(r, sqlite3_errmsg(r->db), seq) : 0;
+	return logread_next(c) < 0 ? walk_damaged(r, logread_errmsg(&r->log), seq) : 0;
 }
 
 static int walk_mmio(struct replay *r, uint64_t seq, uint64_t t_ns)
 {
-	struct replay_cur *c = &r->log.c[RT_MMIO];
-	sqlite3_stmt *st = c->st;
+	struct log_cur *c = &r->log.c[LT_MMIO];
+	const struct log_cur *st = c;
 	uint64_t gpa;
 	uint32_t len;
 	const uint8_t *data;
@@ -204,12 +204,12 @@ static int walk_mmio(struct replay *r, uint64_t seq, uint64_t t_ns)
 		return walk_damaged(r, c->seq < seq ? "an mmio row whose exit is not an MMIO exit"
 						    : "an MMIO exit without its mmio row",
 				    c->seq < seq ? c->seq : seq);
-	gpa = (uint64_t)sqlite3_column_int64(st, MMIO_GPA);
-	len = (uint32_t)sqlite3_column_int(st, MMIO_LEN);
-	is_write = sqlite3_column_int(st, MMIO_IS_WRITE);
-	data = sqlite3_column_blob(st, MMIO_DATA);
-	n = (size_t)sqlite3_column_bytes(st, MMIO_DATA);
-	device = (const char *)sqlite3_column_text(st, MMIO_DEVICE);
+	gpa = (uint64_t)logread_int(st, MMIO_GPA);
+	len = (uint32_t)logread_int(st, MMIO_LEN);
+	is_write = (int)logread_int(st, MMIO_IS_WRITE);
+	data = logread_blob(st, MMIO_DATA);
+	n = logread_bytes(st, MMIO_DATA);
+	device = logread_text(st, MMIO_DEVICE);
 	if (len < 1 || len > 8 || n != len)
 		return walk_damaged(r, "an mmio row whose data is not len (1..8) bytes", seq);
 	if (r->o->device && !dev_eq(device, r->o->device)) {
@@ -228,7 +228,7 @@ static int walk_mmio(struct replay *r, uint64_t seq, uint64_t t_ns)
 			store_put_mmio(r->st, &m);
 		}
 	}
-	return replay_cur_next(c) < 0 ? walk_damaged(r, sqlite3_errmsg(r->db), seq) : 0;
+	return logread_next(c) < 0 ? walk_damaged(r, logread_errmsg(&r->log), seq) : 0;
 }
 
 /* An exit without a device access (HLT, SHUTDOWN, INTR, ...). */
@@ -245,13 +245,13 @@ static void walk_other(struct replay *r, uint64_t seq, uint64_t t_ns, uint32_t r
 		replay_report_exit(r, seq, r->vcpu, reason, -1, 0, 0, 0, false, NULL, 0, NULL);
 }
 
-static void walk_put_exit(struct replay *r, sqlite3_stmt *st, uint64_t seq,
+static void walk_put_exit(struct replay *r, const struct log_cur *st, uint64_t seq,
 			  uint32_t reason, uint64_t t_ns)
 {
 	struct rec_exit e = {
 		.seq = seq, .vcpu = r->vcpu, .reason = reason, .t_ns = t_ns,
-		.guest_ns = (uint64_t)sqlite3_column_int64(st, EX_GUEST_NS),
-		.handle_ns = (uint64_t)sqlite3_column_int64(st, EX_HANDLE_NS),
+		.guest_ns = (uint64_t)logread_int(st, EX_GUEST_NS),
+		.handle_ns = (uint64_t)logread_int(st, EX_HANDLE_NS),
 	};
 
 	store_put_exit(r->st, &e);
@@ -261,18 +261,18 @@ static void walk_put_exit(struct replay *r, sqlite3_stmt *st, uint64_t seq,
  * "" when it has none); rows of earlier seqs are passed over. */
 static int walk_info(struct replay *r, uint64_t seq)
 {
-	struct replay_cur *c = &r->log.c[RT_INFO];
+	struct log_cur *c = &r->log.c[LT_INFO];
 
 	r->info_code = 0;
 	r->info_detail[0] = 0;
 	while (c->seq <= seq) {
 		if (c->seq == seq) {
-			const char *d = (const char *)sqlite3_column_text(c->st, INFO_DETAIL);
+			const char *d = logread_text(c, INFO_DETAIL);
 
-			r->info_code = sqlite3_column_int64(c->st, INFO_CODE);
+			r->info_code = logread_int(c, INFO_CODE);
 			snprintf(r->info_detail, sizeof(r->info_detail), "%s", d ? d : "");
 		}
-		if (replay_cur_next(c) < 0)
+		if (logread_next(c) < 0)
 			return -EIO;
 	}
 	return 0;
@@ -282,7 +282,7 @@ static int walk_info(struct replay *r, uint64_t seq)
  * an error line (damaged recording). */
 static int walk(struct replay *r)
 {
-	struct replay_cur *ex = &r->log.c[RT_EXITS];
+	struct log_cur *ex = &r->log.c[LT_EXITS];
 	bool event_told = false;
 	uint64_t prev = 0;
 	int rc = 0;
@@ -293,17 +293,17 @@ static int walk(struct replay *r)
 		uint64_t seq, t_ns;
 		uint32_t reason;
 
-		rc = replay_cur_next(ex);
+		rc = logread_next(ex);
 		if (rc)
-			return rc < 0 ? walk_damaged(r, sqlite3_errmsg(r->db), prev + 1) : 0;
+			return rc < 0 ? walk_damaged(r, logread_errmsg(&r->log), prev + 1) : 0;
 		seq = ex->seq;
 		if (seq != prev + 1)
 			return walk_damaged(r, "exits are not gapless: a seq is missing", prev + 1);
 		prev = seq;
-		reason = (uint32_t)sqlite3_column_int(ex->st, EX_REASON);
-		t_ns = (uint64_t)sqlite3_column_int64(ex->st, EX_T_NS);
+		reason = (uint32_t)logread_int(ex, EX_REASON);
+		t_ns = (uint64_t)logread_int(ex, EX_T_NS);
 		r->seq = seq;
-		r->vcpu = (uint32_t)sqlite3_column_int(ex->st, EX_VCPU);
+		r->vcpu = (uint32_t)logread_int(ex, EX_VCPU);
 		r->walked++;
 		if (r->hr.event && !event_told && r->hr.event_seq < seq && !r->o->device) {
 			event_told = true;
@@ -314,7 +314,7 @@ static int walk(struct replay *r)
 		}
 		replay_exit_hook(seq);
 		if (walk_info(r, seq) < 0)
-			return walk_damaged(r, sqlite3_errmsg(r->db), seq);
+			return walk_damaged(r, logread_errmsg(&r->log), seq);
 		if (reason == KVM_EXIT_IO)
 			rc = walk_pio(r, seq, t_ns);
 		else if (reason == KVM_EXIT_MMIO)
@@ -322,9 +322,9 @@ static int walk(struct replay *r)
 		else
 			walk_other(r, seq, t_ns, reason);
 		if (!rc && r->hr.fatal)
-			rc = walk_damaged(r, sqlite3_errmsg(r->db), seq);
+			rc = walk_damaged(r, logread_errmsg(&r->log), seq);
 		if (!rc && r->st)
-			walk_put_exit(r, ex->st, seq, reason, t_ns);
+			walk_put_exit(r, ex, seq, reason, t_ns);
 		r->last_seq = seq;
 		r->last_reason = reason;
 	}
@@ -396,19 +396,19 @@ static void end_check_disks(struct replay *r, char *sum, size_t len)
 /* After a walk to the end: what is left in the log, events, disk hashes. */
 static int end_checks(struct replay *r, char *sum, size_t len)
 {
-	if (r->log.c[RT_PIO].seq != REPLAY_SEQ_END)
-		return walk_damaged(r, "a pio row after the last exit", r->log.c[RT_PIO].seq);
-	if (r->log.c[RT_MMIO].seq != REPLAY_SEQ_END)
-		return walk_damaged(r, "an mmio row after the last exit", r->log.c[RT_MMIO].seq);
-	if (r->log.c[RT_INFO].seq != REPLAY_SEQ_END)
+	if (r->log.c[LT_PIO].seq != LOG_SEQ_END)
+		return walk_damaged(r, "a pio row after the last exit", r->log.c[LT_PIO].seq);
+	if (r->log.c[LT_MMIO].seq != LOG_SEQ_END)
+		return walk_damaged(r, "an mmio row after the last exit", r->log.c[LT_MMIO].seq);
+	if (r->log.c[LT_INFO].seq != LOG_SEQ_END)
 		return walk_damaged(r, "an exit_info row after the last exit",
-				    r->log.c[RT_INFO].seq);
+				    r->log.c[LT_INFO].seq);
 	if (r->o->device)
-		hostreplay_skip(&r->hr, REPLAY_SEQ_END - 1);
+		hostreplay_skip(&r->hr, LOG_SEQ_END - 1);
 	else
 		hostreplay_rest(&r->hr);
 	if (r->hr.fatal)
-		return walk_damaged(r, sqlite3_errmsg(r->db), r->last_seq);
+		return walk_damaged(r, logread_errmsg(&r->log), r->last_seq);
 	if (!end_complete(r))
 		return 0;
 	if (!r->o->until && r->exit_count >= 0 && (uint64_t)r->exit_count != r->walked) {

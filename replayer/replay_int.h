@@ -11,14 +11,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <sqlite3.h>
-
 #include "devices/board.h"
 #include "devices/dispatch.h"
 #include "backends/overlay.h"
 #include "replayer/hostreplay.h"
 #include "replayer/replay.h"
-#include "replayer/replaylog.h"
+#include "store/logread.h"
 #include "store/store.h"
 
 struct replay_disk {
@@ -33,14 +31,13 @@ struct replay_disk {
 struct replay {
 	const struct replay_opts *o;
 	FILE *out, *err;
-	sqlite3 *db;
 	struct board board;
 	bool have_board;
 	struct board_config cfg;
 	struct replay_disk disks[BOARD_MAX_DISKS];
 	struct overlay *ovs[BOARD_MAX_DISKS];
-	struct replay_log log;
-	bool have_log;
+	struct logread log;
+	int nrows, row_err;          /* setup's row callbacks */
 	struct hostreplay hr;
 	struct host host;
 	struct dispatch disp;        /* the recorder's dispatch (devices/dispatch.h) */

@@ -55,7 +55,7 @@
 #include "store/embedded.h"
 #include "store/ring.h"
 #include "util/sha256.h"
-#include "store/store.h"
+#include "store/store_int.h"
 #include "store/writer.h"
 
 #define BATCH_MAX        128         /* upper bound of opts.batch_rows */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <linux/kvm.h>
+#include <sqlite3.h>
 
 #include "backends/blkraw.h"
 #include "devices/board.h"

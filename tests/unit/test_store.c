@@ -23,9 +23,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "util/sha256.h"
 #include "store/store.h"
+#include "store/store_int.h" /* store_db(): the test looks inside */
 #include "store/writer.h"
 
 static char dir[64];
