@@ -49,4 +49,13 @@ struct cli_report {
  */
 int cli_run_report(const struct cli_report *r, int argc, char **argv);
 
+/*
+ * The one number parser of the command line: all of `s` is an integer in
+ * `base` (10, or 0 for 0x.. hex too) within [min, max].  0 with *out set,
+ * -EINVAL for something that is not a number (empty, junk after it,
+ * overflow), -ERANGE for a number outside [min, max].  The caller prints
+ * its one-line error naming the option.
+ */
+int cli_parse_int(const char *s, int base, int64_t min, int64_t max, int64_t *out);
+
 #endif

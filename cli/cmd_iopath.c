@@ -23,16 +23,15 @@ static const char usage_text[] =
 static int iopath_option(int c, const char *arg, void *ctx)
 {
 	struct analyzer_iopath_opts *o = ctx;
-	char *end;
+	int64_t v;
 
 	switch (c) {
 	case 'r':
-		errno = 0;
-		o->request = strtoll(arg, &end, 10);
-		if (errno || end == arg || *end || o->request < 1) {
+		if (cli_parse_int(arg, 10, 1, INT64_MAX, &v)) {
 			fprintf(stderr, "exitlog iopath: bad --request '%s'\n", arg);
 			return 2;
 		}
+		o->request = v;
 		return 0;
 	case 's':
 		o->summary = true;

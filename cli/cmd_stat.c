@@ -30,15 +30,12 @@ static const char usage_text[] =
 
 static int parse_long(const char *s, long min, long *out)
 {
-	char *end;
-	long v;
+	int64_t v;
+	int rc = cli_parse_int(s, 10, min, LONG_MAX, &v);
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	if (!rc)
+		*out = (long)v;
+	return rc;
 }
 
 static int stat_option(int c, const char *arg, void *ctx)

@@ -23,7 +23,7 @@ static int timeline_option(int c, const char *arg, void *ctx)
 	struct analyzer_timeline_opts *o = ctx;
 	char *end;
 	double ms;
-	long v;
+	int64_t v;
 
 	switch (c) {
 	case 'b':
@@ -36,9 +36,7 @@ static int timeline_option(int c, const char *arg, void *ctx)
 		o->bucket_ns = (uint64_t)(ms * 1e6 + 0.5);
 		return 0;
 	case 'v':
-		errno = 0;
-		v = strtol(arg, &end, 10);
-		if (errno || end == arg || *end || v < 0 || v > INT_MAX) {
+		if (cli_parse_int(arg, 10, 0, INT_MAX, &v)) {
 			fprintf(stderr, "exitlog timeline: bad --vcpu '%s'\n", arg);
 			return 2;
 		}

@@ -192,6 +192,8 @@ int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *r
 		c->hl->t_ns = t->t_out - t->t0;
 	}
 	done = run_decide(c, seq, res);
+	if (c->hl && c->hl->log_err)
+		run_keep(c, c->hl->log_err, c->hl->log_err_seq, c->hl->log_err_what);
 	if (c->st) {
 		struct rec_exit e = {
 			.seq = seq, .vcpu = c->id, .reason = c->run->exit_reason,

@@ -58,6 +58,13 @@ static uint64_t hr_now_ns(void *ctx)
 	return ((struct hostreplay *)ctx)->t_ns;
 }
 
+/* A row the -o store refused: the first error is kept for the walk. */
+static void hr_keep(struct hostreplay *hr, int rc)
+{
+	if (rc && !hr->out_err)
+		hr->out_err = rc;
+}
+
 static void hr_log_blk(struct hostreplay *hr, const struct blk_req *r,
 		       const void *data, int status, uint64_t latency)
 {
@@ -73,7 +80,7 @@ static void hr_log_blk(struct hostreplay *hr, const struct blk_req *r,
 		sha256(data, (size_t)r->nsectors * SECTOR_SIZE, b.hash);
 		b.has_hash = true;
 	}
-	store_put_blk(hr->out, &b);
+	hr_keep(hr, store_put_blk(hr->out, &b));
 }
 
 /* Carry out a block request on the overlay; rbuf for reads, wbuf for writes. */
@@ -174,7 +181,7 @@ static void hr_log_dma(struct hostreplay *hr, const char *dev, uint64_t gpa,
 	};
 
 	if (hr->out)
-		store_put_dma(hr->out, &d);
+		hr_keep(hr, store_put_dma(hr->out, &d));
 }
 
 /*
@@ -273,7 +280,7 @@ static void hr_irq_set(void *ctx, int line, int level)
 	}
 	if (hr->out) {
 		struct rec_irq r = { .seq = hr->seq, .line = line, .level = level, .device = dev };
-		store_put_irq(hr->out, &r);
+		hr_keep(hr, store_put_irq(hr->out, &r));
 	}
 }
 

@@ -59,6 +59,7 @@ struct hostreplay {
 	uint64_t nblk, nirq, ndma;            /* host calls answered */
 	uint64_t ndiv;                        /* divergences reported */
 	int fatal;                            /* -EIO: a cursor failed */
+	int out_err;                          /* first row the -o store refused */
 	size_t ncon;
 	char con[256];                        /* console bytes not yet written */
 };

@@ -35,6 +35,14 @@ static int walk_damaged(struct replay *r, const char *what, uint64_t seq)
 	return -EBADMSG;
 }
 
+/* replay -o: the output store refused a row (the output is deleted). */
+static int walk_out_failed(struct replay *r, int rc, uint64_t seq, const char *what)
+{
+	replay_error(r, "%s: writing seq %" PRIu64 ": %s: %s", r->o->out_db, seq, what,
+		     strerror(-rc));
+	return rc;
+}
+
 static int walk_buf(struct replay *r, size_t n)
 {
 	if (n <= r->bufcap)
@@ -183,7 +191,10 @@ static int walk_pio(struct replay *r, uint64_t seq, uint64_t t_ns)
 				.is_write = is_write, .count = count, .data = r->buf,
 				.device = name,
 			};
-			store_put_pio(r->st, &p);
+			int prc = store_put_pio(r->st, &p);
+
+			if (prc)
+				return walk_out_failed(r, prc, seq, "pio row");
 		}
 	}
 	return logread_next(c) < 0 ? walk_damaged(r, logread_errmsg(&r->log), seq) : 0;
@@ -225,7 +236,10 @@ static int walk_mmio(struct replay *r, uint64_t seq, uint64_t t_ns)
 				.seq = seq, .gpa = gpa, .len = len, .is_write = is_write,
 				.data = r->buf, .device = name,
 			};
-			store_put_mmio(r->st, &m);
+			int prc = store_put_mmio(r->st, &m);
+
+			if (prc)
+				return walk_out_failed(r, prc, seq, "mmio row");
 		}
 	}
 	return logread_next(c) < 0 ? walk_damaged(r, logread_errmsg(&r->log), seq) : 0;
@@ -245,8 +259,8 @@ static void walk_other(struct replay *r, uint64_t seq, uint64_t t_ns, uint32_t r
 		replay_report_exit(r, seq, r->vcpu, reason, -1, 0, 0, 0, false, NULL, 0, NULL);
 }
 
-static void walk_put_exit(struct replay *r, const struct log_cur *st, uint64_t seq,
-			  uint32_t reason, uint64_t t_ns)
+static int walk_put_exit(struct replay *r, const struct log_cur *st, uint64_t seq,
+			 uint32_t reason, uint64_t t_ns)
 {
 	struct rec_exit e = {
 		.seq = seq, .vcpu = r->vcpu, .reason = reason, .t_ns = t_ns,
@@ -254,7 +268,11 @@ static void walk_put_exit(struct replay *r, const struct log_cur *st, uint64_t s
 		.handle_ns = (uint64_t)logread_int(st, EX_HANDLE_NS),
 	};
 
-	store_put_exit(r->st, &e);
+	int rc = store_put_exit(r->st, &e);
+
+	if (!rc && r->hr.out_err)
+		return walk_out_failed(r, r->hr.out_err, seq, "host call row");
+	return rc ? walk_out_failed(r, rc, seq, "exits row") : 0;
 }
 
 /* The recording's exit_info for `seq` into r->info_code/info_detail (0 and
@@ -324,7 +342,7 @@ static int walk(struct replay *r)
 		if (!rc && r->hr.fatal)
 			rc = walk_damaged(r, logread_errmsg(&r->log), seq);
 		if (!rc && r->st)
-			walk_put_exit(r, ex, seq, reason, t_ns);
+			rc = walk_put_exit(r, ex, seq, reason, t_ns);
 		r->last_seq = seq;
 		r->last_reason = reason;
 	}

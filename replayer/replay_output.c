@@ -14,6 +14,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/err.h"
 #include "replayer/replay_int.h"
 
 bool replay_meta_is_volatile(const char *key)
@@ -93,30 +94,29 @@ int replay_output_close(struct replay *r)
 	int rc = 0;
 
 	r->st = NULL;
-	rc |= store_flush(st);
+	rc = err_first(rc, store_flush(st));
 	for (int i = 0; i < r->cfg.ndisks; i++) {
-		char hex[65], sql[160], key[64];
-
-		char had[65];
+		char hex[65], sql[160], key[64], had[65];
 
 		/* the replay's own final hash, where the recording has one */
 		if (!r->disks[i].final[0])
 			continue;
 		if (overlay_sha256(r->disks[i].ov, hex)) {
-			rc = -EIO;
+			rc = err_first(rc, -EIO);
 			continue;
 		}
 		snprintf(sql, sizeof(sql), "UPDATE disks SET final_sha256 = '%s' WHERE idx = %d",
 			 hex, i);
 		snprintf(key, sizeof(key), "disk%d.final_sha256", i);
-		rc |= store_exec(st, sql, NULL, 0);
+		rc = err_first(rc, store_exec(st, sql, NULL, 0));
 		if (logread_meta(&r->log, key, had, sizeof(had)) == 0)
-			rc |= store_meta_set(st, key, hex);
+			rc = err_first(rc, store_meta_set(st, key, hex));
 	}
 	if (r->o->until && r->walked < (uint64_t)(r->exit_count >= 0 ? r->exit_count : 0))
-		rc |= store_meta_setf(st, "exit_count", "%" PRIu64, r->walked);
-	rc |= store_close(st);
+		rc = err_first(rc, store_meta_setf(st, "exit_count", "%" PRIu64, r->walked));
+	rc = err_first(rc, store_close(st));
 	if (rc)
-		replay_error(r, "%s: writing the replay's recording failed", r->o->out_db);
-	return rc ? -EIO : 0;
+		replay_error(r, "%s: writing the replay's recording failed: %s", r->o->out_db,
+			     strerror(-rc));
+	return rc;
 }

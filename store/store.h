@@ -160,15 +160,17 @@ int store_copy_rows(struct store *dst, struct logread *src, const char *table,
 		    char *err, size_t errlen);
 
 /* Producer side: never blocks on disk; returns 0 or -ENOSPC for a payload
- * larger than the side buffer can ever hold (then nothing is logged). */
-int store_put_exit(struct store *s, const struct rec_exit *r);
-int store_put_pio(struct store *s, const struct rec_pio *r);
-int store_put_mmio(struct store *s, const struct rec_mmio *r);
-int store_put_blk(struct store *s, const struct rec_blk *r);
-int store_put_irq(struct store *s, const struct rec_irq *r);
-int store_put_dma(struct store *s, const struct rec_dma *r);
-int store_put_info(struct store *s, const struct rec_info *r);
-int store_put_kexit(struct store *s, const struct rec_kexit *r);
+ * larger than the side buffer can ever hold (then nothing is logged).  A
+ * caller must look at the result (the recording would miss a row). */
+#define STORE_MUST_CHECK __attribute__((warn_unused_result))
+int store_put_exit(struct store *s, const struct rec_exit *r) STORE_MUST_CHECK;
+int store_put_pio(struct store *s, const struct rec_pio *r) STORE_MUST_CHECK;
+int store_put_mmio(struct store *s, const struct rec_mmio *r) STORE_MUST_CHECK;
+int store_put_blk(struct store *s, const struct rec_blk *r) STORE_MUST_CHECK;
+int store_put_irq(struct store *s, const struct rec_irq *r) STORE_MUST_CHECK;
+int store_put_dma(struct store *s, const struct rec_dma *r) STORE_MUST_CHECK;
+int store_put_info(struct store *s, const struct rec_info *r) STORE_MUST_CHECK;
+int store_put_kexit(struct store *s, const struct rec_kexit *r) STORE_MUST_CHECK;
 
 /* Wait until every record put so far is in the database (committed). */
 int store_flush(struct store *s);

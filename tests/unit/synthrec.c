@@ -13,6 +13,7 @@
 #include <linux/kvm.h>
 #include <sqlite3.h>
 
+#include "util/err.h"
 #include "backends/blkraw.h"
 #include "devices/board.h"
 #include "devices/dispatch.h"
@@ -51,22 +52,22 @@ static int synth_meta(struct synthrec *s, char (*hashes)[65])
 	const char *paths[BOARD_MAX_DISKS];
 	int rc = 0;
 
-	rc |= store_meta_set(s->st, "tool_version", "synthrec");
-	rc |= store_meta_set(s->st, "kvm_api_version", "12");
-	rc |= store_meta_set(s->st, "guest", "synthetic");
-	rc |= store_meta_set(s->st, "guest_kind", "flat");
-	rc |= store_meta_set(s->st, "started_at", "2000-01-01T00:00:00Z");
-	rc |= store_meta_set(s->st, "mem_mb", "1");
-	rc |= store_meta_set(s->st, "vcpus", "1");
-	rc |= store_meta_set(s->st, "logging", "on");
+	rc = err_first(rc, store_meta_set(s->st, "tool_version", "synthrec"));
+	rc = err_first(rc, store_meta_set(s->st, "kvm_api_version", "12"));
+	rc = err_first(rc, store_meta_set(s->st, "guest", "synthetic"));
+	rc = err_first(rc, store_meta_set(s->st, "guest_kind", "flat"));
+	rc = err_first(rc, store_meta_set(s->st, "started_at", "2000-01-01T00:00:00Z"));
+	rc = err_first(rc, store_meta_set(s->st, "mem_mb", "1"));
+	rc = err_first(rc, store_meta_set(s->st, "vcpus", "1"));
+	rc = err_first(rc, store_meta_set(s->st, "logging", "on"));
 	for (int i = 0; i < s->cfg.ndisks; i++) {
 		char k[64];
 
 		paths[i] = s->paths[i];
 		snprintf(k, sizeof(k), "disk%d.path", i);
-		rc |= store_meta_set(s->st, k, s->paths[i]);
+		rc = err_first(rc, store_meta_set(s->st, k, s->paths[i]));
 		snprintf(k, sizeof(k), "disk%d.initial_sha256", i);
-		rc |= store_meta_set(s->st, k, hashes[i]);
+		rc = err_first(rc, store_meta_set(s->st, k, hashes[i]));
 	}
 	if (rc)
 		return -EIO;
@@ -202,10 +203,10 @@ int synthrec_close(struct synthrec *s, const char *end_reason)
 	int rc = 0;
 
 	hostlive_console_flush(&s->hl);
-	rc |= store_flush(s->st);
-	rc |= store_meta_set(s->st, "end_reason", end_reason);
-	rc |= store_meta_setf(s->st, "exit_count", "%llu", (unsigned long long)s->seq);
-	rc |= store_meta_setf(s->st, "device_errors", "%d", s->hl.dev_errors);
+	rc = err_first(rc, store_flush(s->st));
+	rc = err_first(rc, store_meta_set(s->st, "end_reason", end_reason));
+	rc = err_first(rc, store_meta_setf(s->st, "exit_count", "%llu", (unsigned long long)s->seq));
+	rc = err_first(rc, store_meta_setf(s->st, "device_errors", "%d", s->hl.dev_errors));
 	for (int i = 0; i < s->cfg.ndisks; i++) {
 		char k[64], hex[65], sql[160];
 
@@ -215,11 +216,11 @@ int synthrec_close(struct synthrec *s, const char *end_reason)
 			continue;
 		}
 		snprintf(k, sizeof(k), "disk%d.final_sha256", i);
-		rc |= store_meta_set(s->st, k, hex);
+		rc = err_first(rc, store_meta_set(s->st, k, hex));
 		snprintf(sql, sizeof(sql), "UPDATE disks SET final_sha256='%s' WHERE idx=%d", hex, i);
-		rc |= store_exec(s->st, sql, NULL, 0);
+		rc = err_first(rc, store_exec(s->st, sql, NULL, 0));
 	}
-	rc |= store_close(s->st);
+	rc = err_first(rc, store_close(s->st));
 	board_destroy(&s->board);
 	for (int i = 0; i < s->cfg.ndisks; i++)
 		blkraw_close(&s->disks[i]);
