@@ -4,7 +4,7 @@
  * (tests/unit/fakehost.h) under the real board, and a real store whose rows
  * are read back after store_close().  IO (plain and rep), MMIO, unclaimed
  * accesses, a refused access in exit_info, the ends of a session, gapless
- * seqs, and a run without a log.
+ * seqs, a run without a log, and a row the store refuses ending the run.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,9 +24,10 @@
 #include "devices/board.h"
 #include "recorder/run.h"
 #include "store/store.h"
+#include "store/writer.h"
 #include "tests/unit/fakehost.h"
 
-#define PAGE 4096
+#define PAGE 16384      /* room for a long rep string */
 #define DATA_OFF 1024   /* where the fake page keeps IO data, like KVM's */
 
 struct fixture {
@@ -299,6 +300,27 @@ static void test_run_step_without_log(void **state)
 	assert_int_equal(q_int(f, "SELECT count(*) FROM exits"), 0);
 }
 
+/* A row the store refuses (a payload larger than its side buffer can ever
+ * hold: -ENOSPC) ends the run with RUN_END_ERROR naming seq and table. */
+static void test_run_step_refused_row_ends_run(void **state)
+{
+	struct fixture *f = *state;
+	struct store_opts o = { .side_bytes = 4096 };
+	struct run_result res = { 0 };
+	char err[256];
+	char path[160];
+
+	snprintf(path, sizeof(path), "%s/small.db", f->dir);
+	assert_int_equal(store_close(f->st), 0);
+	assert_int_equal(store_create_opts(&f->st, path, false, &o, err, sizeof(err)), 0);
+	f->c.st = f->st;
+	assert_int_equal(step_io(f, 0x80, 1, 2, false, NULL, &res), 0);
+	assert_int_equal(step_io(f, 0x80, 1, 8192, false, NULL, &res), -ENOSPC);
+	assert_int_equal(res.end, RUN_END_ERROR);
+	assert_string_equal(res.msg, "logging seq 2: pio row: No space left on device");
+	assert_int_equal(f->c.err, -ENOSPC);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -308,6 +330,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_step_refused_access_in_exit_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_without_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_step_refused_row_ends_run, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
