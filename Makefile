@@ -20,9 +20,12 @@ CFLAGS  += -std=gnu11 -Wall -Wextra -Werror -MMD -MP -I. -I$(BUILD)/gen \
 	   -DEXITLOG_VERSION=\"$(VERSION)\" $(PKG_CFLAGS)
 LDLIBS  += $(PKG_LIBS) -lpthread
 
-# Every .c of these modules goes into one static library; exitlog.c and
-# cli/*.c make the binary; each tests/unit/test_*.c is one cmocka program.
-MODULES  := devices store recorder replayer analyzer
+# Every top-level folder with .c files is a module (discovered, never
+# listed): its .c files go into one static library.  exitlog.c and cli/*.c
+# make the binary; each tests/unit/test_*.c is one cmocka program; bench/*.c
+# are benchmark programs.
+NOT_MODULES := cli bench tests samples scripts build
+MODULES  := $(filter-out $(NOT_MODULES),$(sort $(patsubst %/,%,$(dir $(wildcard */*.c)))))
 LIB_SRCS := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
 LIB_OBJS := $(patsubst %.c,$(BUILD)/obj/%.o,$(LIB_SRCS)) $(BUILD)/obj/gen/embedded.o
 CLI_SRCS := exitlog.c $(wildcard cli/*.c)

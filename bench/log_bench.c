@@ -163,10 +163,12 @@ static void run_store(const char *path, uint64_t n, bool storm, bool markers,
 					     .is_write = 1, .count = 1, .data = &b,
 					     .device = NULL };
 
-			store_put_pio(s, &p);
+			if (store_put_pio(s, &p))
+				die("store_put_pio", "refused");
 		}
 		mk_exit(seq, storm ? KVM_EXIT_IO : KVM_EXIT_HLT, &e);
-		store_put_exit(s, &e);
+		if (store_put_exit(s, &e))
+			die("store_put_exit", "refused");
 		if (pace_rate > 0)
 			while (now_s() - t0 < (double)seq / pace_rate)
 				;

@@ -14,7 +14,7 @@
  * prepared statements in one transaction, so it replays clean.  It is
  * written to a .tmp file and renamed: a cached log is always complete.
  *
- * Printed (stdout): scan_rate N (exits/s of replay_scan(): the replay's own
+ * Printed (stdout): scan_rate N (exits/s of logread_scan(): the replay's own
  * six ordered cursors merged by seq, every column read, no device work),
  * replay_rate N (exits/s of replay_run() on the same file, including its
  * setup and final disk hash), replay_vs_scan R; then scan_cpu_rate and
@@ -34,12 +34,12 @@
 #include <linux/kvm.h>
 #include <sqlite3.h>
 
-#include "devices/blkraw.h"
+#include "backends/blkraw.h"
 #include "devices/board.h"
 #include "replayer/replay.h"
-#include "replayer/replaylog.h"
+#include "store/logread.h"
 #include "store/embedded.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 #include "store/store.h"
 
 #define IMG_SECTORS 2048
@@ -311,23 +311,23 @@ out_disk:
 
 static double bench_scan(const char *db, uint64_t *exits, double *cpu)
 {
-	struct replay_scan_counts n;
-	sqlite3 *h;
+	struct logread_counts n;
+	struct logread l;
 	char err[256];
 	double t0 = now_s(), c0 = cpu_s(), t;
 
-	if (replay_open_db(db, &h, err, sizeof(err))) {
+	if (logread_open(&l, db, err, sizeof(err))) {
 		fprintf(stderr, "replay_bench: %s\n", err);
 		return -1;
 	}
-	if (replay_scan(h, &n)) {
-		fprintf(stderr, "replay_bench: scan: %s\n", sqlite3_errmsg(h));
-		sqlite3_close(h);
+	if (logread_scan(&l, &n)) {
+		fprintf(stderr, "replay_bench: scan: %s\n", logread_errmsg(&l));
+		logread_close(&l);
 		return -1;
 	}
 	t = now_s() - t0;
 	*cpu = cpu_s() - c0;
-	sqlite3_close(h);
+	logread_close(&l);
 	*exits = n.exits;
 	return t;
 }

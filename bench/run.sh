@@ -32,7 +32,7 @@ echo "# exitlog bench, $(date -u +%Y-%m-%dT%H:%M:%SZ), $(uname -n), $(nproc) cor
 if [ -n "$quick" ]; then LB_N=100000 CG_N=20000 ST_N=100000; else LB_N=2000000 CG_N=50000 ST_N=1000000; fi
 {
 	echo "# store writer: synthetic storm exits (an exit row + a pio row each) through"
-	echo "# store/writer.c (log_*), one prepared single-row INSERT per row in one transaction"
+	echo "# the store writer (log_*), one prepared single-row INSERT per row in one transaction"
 	echo "# (sqlite_naive_*), fwrite() of the same records (fwrite_rate: the ceiling); exits/s,"
 	echo "# median of interleaved runs; *_cpu_rate: per CPU-second (steadier on a busy machine)"
 	build/bench/log_bench -n "$LB_N" -d build/bench/tmp 2>build/bench/log_bench.err ||
@@ -42,7 +42,7 @@ if [ -n "$quick" ]; then LB_N=100000 CG_N=20000 ST_N=100000; else LB_N=2000000 C
 # --- instructions per exit (callgrind) -----------------------------------------
 {
 	echo "# instructions per exit (valgrind --tool=callgrind, log_bench --put-only $CG_N): the"
-	echo "# vCPU side (store_put_exit + store_put_pio) and the writer thread (writer_main,"
+	echo "# vCPU side (store_put_exit + store_put_pio) and the writer thread (wr_writer_main,"
 	echo "# inclusive: binding, SQLite, commits); store_close (summary tables) apart"
 	cg=build/bench/callgrind.out
 	if command -v valgrind >/dev/null 2>&1 && command -v callgrind_annotate >/dev/null 2>&1 &&
@@ -53,9 +53,9 @@ if [ -n "$quick" ]; then LB_N=100000 CG_N=20000 ST_N=100000; else LB_N=2000000 C
 		awk -v n="$CG_N" '
 		function v(s) { gsub(",", "", s); return s + 0 }
 		# an inlined function is listed under more than one file: take the largest
-		/store\/writer\.c:writer_main( |$)/ { x = v($1); if (x > w) w = x }
-		/store\/writer\.c:store_put_exit( |$)/ { x = v($1); if (x > e) e = x }
-		/store\/writer\.c:store_put_pio( |$)/ { x = v($1); if (x > p) p = x }
+		/store\/wthread\.c:wr_writer_main( |$)/ { x = v($1); if (x > w) w = x }
+		/store\/producer\.c:store_put_exit( |$)/ { x = v($1); if (x > e) e = x }
+		/store\/producer\.c:store_put_pio( |$)/ { x = v($1); if (x > p) p = x }
 		/store\/writer\.c:store_close( |$)/ { x = v($1); if (x > c) c = x }
 		END {
 			if (w && e && p) {

@@ -32,6 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sys/resource.h>
+#include <sqlite3.h>
 
 #include "analyzer/analyzer.h"
 #include "store/embedded.h"

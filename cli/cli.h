@@ -11,6 +11,7 @@
 #include <stdio.h>
 
 #include "analyzer/analyzer.h"
+#include "store/store.h"
 
 struct option;
 
@@ -39,7 +40,7 @@ struct cli_report {
 	 */
 	int (*option)(int c, const char *arg, void *ctx);
 	/* The report on the opened DB; 0 or -errno with err set (or empty). */
-	int (*run)(sqlite3 *db, void *ctx, FILE *out, char *err, size_t errlen);
+	int (*run)(store_rdb *db, void *ctx, FILE *out, char *err, size_t errlen);
 	void *ctx;                       /* the subcommand's options */
 };
 
@@ -50,5 +51,14 @@ struct cli_report {
  * status: 0 (also after --help), or 2 with one line on stderr.
  */
 int cli_run_report(const struct cli_report *r, int argc, char **argv);
+
+/*
+ * The one number parser of the command line: all of `s` is an integer in
+ * `base` (10, or 0 for 0x.. hex too) within [min, max].  0 with *out set,
+ * -EINVAL for something that is not a number (empty, junk after it,
+ * overflow), -ERANGE for a number outside [min, max].  The caller prints
+ * its one-line error naming the option.
+ */
+int cli_parse_int(const char *s, int base, int64_t min, int64_t max, int64_t *out);
 
 #endif

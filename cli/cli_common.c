@@ -15,7 +15,7 @@
 int cli_run_report(const struct cli_report *r, int argc, char **argv)
 {
 	char err[512] = "";
-	sqlite3 *db = NULL;
+	store_rdb *db = NULL;
 	int c, rc;
 
 	optind = 1;
@@ -52,7 +52,7 @@ int cli_run_report(const struct cli_report *r, int argc, char **argv)
 	rc = analyzer_open(argv[optind], &db, err, sizeof(err));
 	if (!rc)
 		rc = r->run(db, r->ctx, stdout, err, sizeof(err));
-	sqlite3_close(db);
+	store_close_ro(db);
 	if (rc) {
 		fprintf(stderr, "exitlog %s: %s\n", r->name, err[0] ? err : strerror(-rc));
 		return 2;

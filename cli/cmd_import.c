@@ -23,8 +23,8 @@
 
 #include "analyzer/progress.h"
 #include "cli/cli.h"
-#include "recorder/ktrace.h"
-#include "store/sha256.h"
+#include "ktrace/ktrace.h"
+#include "util/sha256.h"
 #include "store/store.h"
 
 static const char import_usage[] =
@@ -82,42 +82,39 @@ static int import_check_magic(const char *path)
 	return rc;
 }
 
-static int import_meta(struct store *st, const char *path, const struct ktrace_log_stats *ls,
-		       sqlite3 *db)
+static int import_meta(struct store *st, const char *path, const struct ktrace_log_stats *ls)
 {
 	char when[32], hex[65];
 	struct stat sb;
 	struct tm tm;
-	sqlite3_stmt *q;
-	long long vcpus = 0;
-	int rc = 0;
+	int rc;
 
-	if (sqlite3_prepare_v2(db, "SELECT count(DISTINCT vcpu) FROM kernel_exits", -1, &q,
-			       NULL) == SQLITE_OK) {
-		if (sqlite3_step(q) == SQLITE_ROW)
-			vcpus = sqlite3_column_int64(q, 0);
-		sqlite3_finalize(q);
-	}
-	rc |= store_meta_set(st, "tool_version", EXITLOG_VERSION);
-	rc |= store_meta_set(st, "source", "trace-cmd");
-	rc |= store_meta_set(st, "import_path", path);
-	rc |= store_meta_set(st, "guest", path);
-	rc |= store_meta_set(st, "guest_kind", "trace-cmd");
-	if (sha256_file(path, hex) == 0)
-		rc |= store_meta_set(st, "guest_sha256", hex);
-	if (stat(path, &sb) == 0 && gmtime_r(&sb.st_mtime, &tm)) {
+	rc = store_meta_set(st, "tool_version", EXITLOG_VERSION);
+	if (!rc)
+		rc = store_meta_set(st, "source", "trace-cmd");
+	if (!rc)
+		rc = store_meta_set(st, "import_path", path);
+	if (!rc)
+		rc = store_meta_set(st, "guest", path);
+	if (!rc)
+		rc = store_meta_set(st, "guest_kind", "trace-cmd");
+	if (!rc && sha256_file(path, hex) == 0)
+		rc = store_meta_set(st, "guest_sha256", hex);
+	if (!rc && stat(path, &sb) == 0 && gmtime_r(&sb.st_mtime, &tm)) {
 		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
-		rc |= store_meta_set(st, "started_at", when);
+		rc = store_meta_set(st, "started_at", when);
 	}
-	rc |= store_meta_setf(st, "vcpus", "%lld", vcpus);
-	rc |= store_meta_set(st, "exit_count", "0");
-	rc |= store_meta_setf(st, "ktrace.events", "%" PRIu64, ls->events);
-	rc |= store_meta_setf(st, "ktrace.exits", "%" PRIu64, ls->exits);
-	rc |= store_meta_setf(st, "ktrace.entries", "%" PRIu64, ls->entries);
-	rc |= store_meta_setf(st, "ktrace.lost_events", "%" PRIu64, ls->missed);
-	rc |= store_meta_setf(st, "ktrace.missed_unknown", "%" PRIu64, ls->missed_unknown);
-	rc |= store_meta_setf(st, "ktrace.skipped_events", "%" PRIu64, ls->skipped);
-	return rc ? -EIO : 0;
+	if (!rc)
+		rc = store_meta_setf(st, "vcpus", "%" PRIu64, ls->vcpus);
+	if (!rc)
+		rc = store_meta_set(st, "exit_count", "0");
+	if (!rc)
+		rc = ktrace_log_meta(st, ls, ls->missed);
+	if (!rc)
+		rc = store_meta_setf(st, "ktrace.missed_unknown", "%" PRIu64, ls->missed_unknown);
+	if (!rc)
+		rc = store_meta_setf(st, "ktrace.skipped_events", "%" PRIu64, ls->skipped);
+	return rc;
 }
 
 static void import_unlink(const char *db)
@@ -210,8 +207,9 @@ int cmd_import(int argc, char **argv)
 	rc = store_create(&st, out, force, err, sizeof(err));
 	if (rc)
 		goto out;
-	rc = ktrace_log_write(ctx.log, store_db(st), ls.first_ts, err, sizeof(err));
-	if (!rc && import_meta(st, path, &ls, store_db(st))) {
+	rc = ktrace_log_write(ctx.log, st, ls.first_ts, err, sizeof(err));
+	ktrace_log_stats(ctx.log, &ls); /* now with vcpus */
+	if (!rc && import_meta(st, path, &ls)) {
 		snprintf(err, sizeof(err), "%s: cannot write meta", out);
 		rc = -EIO;
 	}

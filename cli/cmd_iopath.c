@@ -24,16 +24,15 @@ static const char usage_text[] =
 static int iopath_option(int c, const char *arg, void *ctx)
 {
 	struct analyzer_iopath_opts *o = ctx;
-	char *end;
+	int64_t v;
 
 	switch (c) {
 	case 'r':
-		errno = 0;
-		o->request = strtoll(arg, &end, 10);
-		if (errno || end == arg || *end || o->request < 1) {
+		if (cli_parse_int(arg, 10, 1, INT64_MAX, &v)) {
 			fprintf(stderr, "exitlog iopath: bad --request '%s'\n", arg);
 			return 2;
 		}
+		o->request = v;
 		return 0;
 	case 's':
 		o->summary = true;
@@ -43,7 +42,7 @@ static int iopath_option(int c, const char *arg, void *ctx)
 	}
 }
 
-static int iopath_run(sqlite3 *db, void *ctx, FILE *out, char *err, size_t errlen)
+static int iopath_run(store_rdb *db, void *ctx, FILE *out, char *err, size_t errlen)
 {
 	return analyzer_iopath(db, ctx, out, err, errlen);
 }

@@ -63,7 +63,7 @@ static int record_add_disk(struct record_opts *o, const char *path, enum disk_ki
 int cmd_record(int argc, char **argv)
 {
 	struct record_opts o;
-	char *end;
+	int64_t num;
 	int c;
 
 	memset(&o, 0, sizeof(o));
@@ -84,11 +84,11 @@ int cmd_record(int argc, char **argv)
 				return 2;
 			break;
 		case OPT_MEM:
-			o.mem_mb = strtoull(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || o.mem_mb == 0) {
+			if (cli_parse_int(optarg, 10, 1, INT64_MAX, &num)) {
 				fprintf(stderr, "exitlog record: --mem '%s': not a size in MiB\n", optarg);
 				return 2;
 			}
+			o.mem_mb = (uint64_t)num;
 			break;
 		case OPT_INITRD:
 			o.initrd = optarg;

@@ -34,17 +34,12 @@ static void replay_usage(FILE *f)
 
 static int replay_parse_seq(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
+	int64_t v;
+	int rc = cli_parse_int(s, 0, 1, INT64_MAX, &v);
 
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || *end || v == 0 || v > INT64_MAX)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	if (!rc)
+		*out = (uint64_t)v;
+	return rc;
 }
 
 int cmd_replay(int argc, char **argv)

@@ -32,7 +32,7 @@ int cmd_sql(int argc, char **argv)
 	enum analyzer_format fmt = ANALYZER_TABLE;
 	const char *pos[2] = { NULL, NULL };
 	char err[512] = "";
-	sqlite3 *db = NULL;
+	store_rdb *db = NULL;
 	bool opts = true;
 	int npos = 0, rc;
 
@@ -79,7 +79,7 @@ int cmd_sql(int argc, char **argv)
 	rc = analyzer_open(pos[0], &db, err, sizeof(err));
 	if (!rc)
 		rc = analyzer_sql(db, pos[1], fmt, stdout, err, sizeof(err));
-	sqlite3_close(db);
+	store_close_ro(db);
 	if (rc) {
 		fprintf(stderr, "exitlog sql: %s\n", err[0] ? err : strerror(-rc));
 		return 2;

@@ -31,15 +31,12 @@ static const char usage_text[] =
 
 static int parse_long(const char *s, long min, long *out)
 {
-	char *end;
-	long v;
+	int64_t v;
+	int rc = cli_parse_int(s, 10, min, LONG_MAX, &v);
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || end == s || *end || v < min)
-		return -EINVAL;
-	*out = v;
-	return 0;
+	if (!rc)
+		*out = (long)v;
+	return rc;
 }
 
 static int stat_option(int c, const char *arg, void *ctx)
@@ -87,7 +84,7 @@ static int stat_option(int c, const char *arg, void *ctx)
 	}
 }
 
-static int stat_run(sqlite3 *db, void *ctx, FILE *out, char *err, size_t errlen)
+static int stat_run(store_rdb *db, void *ctx, FILE *out, char *err, size_t errlen)
 {
 	return analyzer_stat(db, ctx, out, err, errlen);
 }

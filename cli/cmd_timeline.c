@@ -24,7 +24,7 @@ static int timeline_option(int c, const char *arg, void *ctx)
 	struct analyzer_timeline_opts *o = ctx;
 	char *end;
 	double ms;
-	long v;
+	int64_t v;
 
 	switch (c) {
 	case 'b':
@@ -37,9 +37,7 @@ static int timeline_option(int c, const char *arg, void *ctx)
 		o->bucket_ns = (uint64_t)(ms * 1e6 + 0.5);
 		return 0;
 	case 'v':
-		errno = 0;
-		v = strtol(arg, &end, 10);
-		if (errno || end == arg || *end || v < 0 || v > INT_MAX) {
+		if (cli_parse_int(arg, 10, 0, INT_MAX, &v)) {
 			fprintf(stderr, "exitlog timeline: bad --vcpu '%s'\n", arg);
 			return 2;
 		}
@@ -50,7 +48,7 @@ static int timeline_option(int c, const char *arg, void *ctx)
 	}
 }
 
-static int timeline_run(sqlite3 *db, void *ctx, FILE *out, char *err, size_t errlen)
+static int timeline_run(store_rdb *db, void *ctx, FILE *out, char *err, size_t errlen)
 {
 	return analyzer_timeline(db, ctx, out, err, errlen);
 }

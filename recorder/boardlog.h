@@ -6,7 +6,7 @@
 #ifndef EXITLOG_BOARDLOG_H
 #define EXITLOG_BOARDLOG_H
 
-#include "devices/blkraw.h"
+#include "backends/blkraw.h"
 #include "devices/board.h"
 #include "store/store.h"
 

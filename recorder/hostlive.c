@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "recorder/hostlive.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 
 static uint64_t live_now_ns(void *ctx)
 {
@@ -22,6 +22,17 @@ static struct blkraw *live_disk(struct hostlive *hl, const struct blk_req *r)
 	if (r->disk < 0 || r->disk >= hl->ndisks)
 		return NULL;
 	return &hl->disks[r->disk];
+}
+
+/* A row the store refused: the first such error of the run is kept (with
+ * its seq and table) for the run step to end the run with. */
+static void live_keep(struct hostlive *hl, int rc, const char *what)
+{
+	if (rc && !hl->log_err) {
+		hl->log_err = rc;
+		hl->log_err_seq = hl->seq;
+		hl->log_err_what = what;
+	}
 }
 
 static void live_log_blk(struct hostlive *hl, const struct blk_req *r,
@@ -39,7 +50,7 @@ static void live_log_blk(struct hostlive *hl, const struct blk_req *r,
 		sha256(buf, (size_t)r->nsectors * SECTOR_SIZE, b.hash);
 		b.has_hash = true;
 	}
-	store_put_blk(hl->store, &b);
+	live_keep(hl, store_put_blk(hl->store, &b), "blk_requests row");
 }
 
 static int live_blk_read(void *ctx, const struct blk_req *r, void *buf)
@@ -96,7 +107,7 @@ static void live_log_dma(struct hostlive *hl, const char *dev, uint64_t gpa,
 	};
 
 	if (hl->store)
-		store_put_dma(hl->store, &d);
+		live_keep(hl, store_put_dma(hl->store, &d), "dma row");
 }
 
 static int live_dma_read(void *ctx, const char *dev, uint64_t gpa, void *buf,
@@ -136,7 +147,7 @@ static void live_irq_set(void *ctx, int line, int level)
 		if (hl->board->devs[i].irq == line)
 			r.device = hl->board->devs[i].name;
 	if (hl->store)
-		store_put_irq(hl->store, &r);
+		live_keep(hl, store_put_irq(hl->store, &r), "irqs row");
 	vm_irq_line(hl->vm, line, level);
 }
 

@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "devices/blkraw.h"
+#include "backends/blkraw.h"
 #include "devices/board.h"
 #include "devices/hostif.h"
 #include "recorder/vm.h"
@@ -26,6 +26,9 @@ struct hostlive {
 	uint64_t t_ns;              /* its t_ns */
 	int event;                  /* HOST_EV_* the guest asked for, 0 if none */
 	int dev_errors;             /* host calls refused (bad DMA, bad range) */
+	int log_err;                /* first row the store refused (-errno), 0 */
+	uint64_t log_err_seq;       /* its seq */
+	const char *log_err_what;   /* its table ("dma row", ...) */
 	size_t ncon;
 	char con[4096];             /* console bytes not yet written */
 };

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/err.h"
 #include "recorder/boardlog.h"
 #include "recorder/bzimage.h"
 #include "recorder/hostlive.h"
@@ -21,7 +22,7 @@
 #include "recorder/recorder.h"
 #include "recorder/run.h"
 #include "recorder/vm.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 
 static volatile sig_atomic_t record_stop;
 static struct kvm_run *record_run_page;
@@ -67,37 +68,35 @@ static int record_meta_start(struct store *st, const struct record_opts *o,
 	record_now_iso(when, sizeof(when));
 	sha256(g->data, g->size, d);
 	sha256_hex(d, hex);
-	rc |= store_meta_set(st, "tool_version", EXITLOG_VERSION);
-	rc |= store_meta_setf(st, "kvm_api_version", "%d", vm->api_version);
-	rc |= store_meta_set(st, "guest", o->guest);
-	rc |= store_meta_set(st, "guest_kind", g->kind == GUEST_BZIMAGE ? "bzimage" : "flat");
-	rc |= store_meta_set(st, "guest_sha256", hex);
-	rc |= store_meta_set(st, "started_at", when);
-	rc |= store_meta_setf(st, "mem_mb", "%llu", (unsigned long long)o->mem_mb);
-	rc |= store_meta_set(st, "vcpus", "1");
-	rc |= store_meta_setf(st, "rtc_epoch", "%llu", (unsigned long long)cfg->rtc_epoch);
-	rc |= store_meta_set(st, "logging", "on");
+	rc = err_first(rc, store_meta_set(st, "tool_version", EXITLOG_VERSION));
+	rc = err_first(rc, store_meta_setf(st, "kvm_api_version", "%d", vm->api_version));
+	rc = err_first(rc, store_meta_set(st, "guest", o->guest));
+	rc = err_first(rc, store_meta_set(st, "guest_kind", g->kind == GUEST_BZIMAGE ? "bzimage" : "flat"));
+	rc = err_first(rc, store_meta_set(st, "guest_sha256", hex));
+	rc = err_first(rc, store_meta_set(st, "started_at", when));
+	rc = err_first(rc, store_meta_setf(st, "mem_mb", "%llu", (unsigned long long)o->mem_mb));
+	rc = err_first(rc, store_meta_set(st, "vcpus", "1"));
+	rc = err_first(rc, store_meta_setf(st, "rtc_epoch", "%llu", (unsigned long long)cfg->rtc_epoch));
+	rc = err_first(rc, store_meta_set(st, "logging", "on"));
 	if (o->initrd)
-		rc |= store_meta_set(st, "initrd", o->initrd);
+		rc = err_first(rc, store_meta_set(st, "initrd", o->initrd));
 	if (o->append)
-		rc |= store_meta_set(st, "append", o->append);
+		rc = err_first(rc, store_meta_set(st, "append", o->append));
 	for (int i = 0; i < cfg->ndisks; i++) {
 		char k[64];
 		paths[i] = o->disks[i].path;
 		snprintf(k, sizeof(k), "disk%d.path", i);
-		rc |= store_meta_set(st, k, o->disks[i].path);
+		rc = err_first(rc, store_meta_set(st, k, o->disks[i].path));
 		snprintf(k, sizeof(k), "disk%d.kind", i);
-		rc |= store_meta_set(st, k, board_disk_kind_name(cfg->disks[i].kind));
+		rc = err_first(rc, store_meta_set(st, k, board_disk_kind_name(cfg->disks[i].kind)));
 		snprintf(k, sizeof(k), "disk%d.device", i);
-		rc |= store_meta_set(st, k, b->disk_dev[i] ? b->disk_dev[i] : "");
+		rc = err_first(rc, store_meta_set(st, k, b->disk_dev[i] ? b->disk_dev[i] : ""));
 		snprintf(k, sizeof(k), "disk%d.sectors", i);
-		rc |= store_meta_setf(st, k, "%llu", (unsigned long long)cfg->disks[i].sectors);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)cfg->disks[i].sectors));
 		snprintf(k, sizeof(k), "disk%d.initial_sha256", i);
-		rc |= store_meta_set(st, k, hashes[i]);
+		rc = err_first(rc, store_meta_set(st, k, hashes[i]));
 	}
-	if (rc)
-		return -EIO;
-	return boardlog_write(st, b, cfg, paths, hashes);
+	return rc ? rc : boardlog_write(st, b, cfg, paths, hashes);
 }
 
 static int record_meta_end(struct store *st, const struct record_opts *o,
@@ -106,21 +105,21 @@ static int record_meta_end(struct store *st, const struct record_opts *o,
 {
 	int rc = 0;
 
-	rc |= store_flush(st);
-	rc |= store_meta_set(st, "end_reason", run_end_name(res->end));
-	rc |= store_meta_set(st, "end_message", res->msg);
-	rc |= store_meta_setf(st, "exit_count", "%llu", (unsigned long long)res->exits);
-	rc |= store_meta_setf(st, "device_errors", "%d", hl->dev_errors);
+	rc = err_first(rc, store_flush(st));
+	rc = err_first(rc, store_meta_set(st, "end_reason", run_end_name(res->end)));
+	rc = err_first(rc, store_meta_set(st, "end_message", res->msg));
+	rc = err_first(rc, store_meta_setf(st, "exit_count", "%llu", (unsigned long long)res->exits));
+	rc = err_first(rc, store_meta_setf(st, "device_errors", "%d", hl->dev_errors));
 	for (int i = 0; i < ndisks; i++) {
 		char k[64], hex[65], sql[160];
 		snprintf(k, sizeof(k), "disk%d.final_sha256", i);
 		if (sha256_file(o->disks[i].path, hex) == 0) {
-			rc |= store_meta_set(st, k, hex);
+			rc = err_first(rc, store_meta_set(st, k, hex));
 			snprintf(sql, sizeof(sql), "UPDATE disks SET final_sha256='%s' WHERE idx=%d", hex, i);
-			rc |= store_exec(st, sql, NULL, 0);
+			rc = err_first(rc, store_exec(st, sql, NULL, 0));
 		}
 	}
-	return rc ? -EIO : 0;
+	return rc;
 }
 
 /* Inputs first: nothing is created or opened for writing before they pass. */
@@ -237,7 +236,7 @@ int recorder_run(const struct record_opts *o)
 	record_signals(0);
 	record_run_page = NULL;
 	if (rc) {
-		snprintf(err, sizeof(err), "run loop: %s", strerror(-rc));
+		snprintf(err, sizeof(err), "%s: %s", o->out, res.msg);
 		goto out_store;
 	}
 	for (int i = 0; i < cfg.ndisks; i++)

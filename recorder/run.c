@@ -1,12 +1,11 @@
 /*
  * run.c - the vCPU run loop (see run.h).
  *
- * Per exit: KVM_RUN returns -> stamp (seq, t_ns, guest_ns) -> dispatch on
- * the bus (IO, MMIO) or decide the end of the session -> log the access row
- * and the exit row (handle_ns covers dispatch and logging of the access).
- * `rep ins/outs`: the port stays fixed and the data pointer advances by the
- * access size for each of the `count` repetitions.  Unclaimed accesses are
- * logged with device NULL.
+ * Per exit: KVM_RUN returns (run_loop) -> run_step: take the seq, stamp
+ * (t_ns, guest_ns), dispatch IO/MMIO to the devices (devices/dispatch.c:
+ * the rep rule, the first-error rule) or decide the end of the session ->
+ * log the access row and the exit row (handle_ns covers dispatch and
+ * logging of the access).  Unclaimed accesses are logged with device NULL.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -38,117 +37,100 @@ int run_end_clean(enum run_end e)
 	return e == RUN_END_HLT || e == RUN_END_RESET || e == RUN_END_POWEROFF;
 }
 
-static void run_info(struct store *st, uint64_t seq, int64_t code, const char *detail)
+/* Keep the first logging error with its context; later ones are dropped. */
+static int run_keep(struct run_vcpu *c, int rc, uint64_t seq, const char *what)
+{
+	if (rc && !c->err) {
+		c->err = rc;
+		snprintf(c->errmsg, sizeof(c->errmsg), "logging seq %llu: %s: %s",
+			 (unsigned long long)seq, what, strerror(-rc));
+	}
+	return rc;
+}
+
+static void run_info(struct run_vcpu *c, uint64_t seq, int64_t code, const char *detail)
 {
 	struct rec_info r = { .seq = seq, .code = code, .detail = detail };
 
-	if (st)
-		store_put_info(st, &r);
+	if (c->st)
+		run_keep(c, store_put_info(c->st, &r), seq, "exit_info row");
 }
 
 /*
- * A device handler refused an access (-errno): count it and log it in
- * exit_info as "<device>.<register> <IN|OUT>: <error>" (first error per exit).
+ * One IO or MMIO exit through the dispatch.  A refused access (-errno) is
+ * counted and logged in exit_info as "<device>.<register> <read|write>
+ * 0x<addr>: <error>" (the first error of the exit); then the access row.
  */
-static void run_dev_error(struct hostlive *hl, struct store *st, uint64_t seq,
-			  const struct bus_region *r, uint64_t addr, bool is_write, int err)
+static void run_access(struct run_vcpu *c, uint64_t seq, const struct host *h)
 {
+	struct kvm_run *run = c->run;
+	struct dispatch_access a;
+	struct dispatch_result res;
 	char detail[160];
+	const char *device;
 
-	hl->dev_errors++;
-	snprintf(detail, sizeof(detail), "%s.%s %s 0x%llx: %s", r ? r->name : "?",
-		 r ? bus_regname(r, addr, is_write) : "", is_write ? "write" : "read",
-		 (unsigned long long)addr, strerror(-err));
-	run_info(st, seq, err, detail);
-}
-
-static void run_io(struct board *board, struct hostlive *hl, const struct host *h,
-		   struct kvm_run *run, struct store *st, uint64_t seq)
-{
-	uint8_t *data = (uint8_t *)run + run->io.data_offset;
-	bool is_write = run->io.direction == KVM_EXIT_IO_OUT;
-	const struct bus_region *r = NULL;
-	struct rec_pio p;
-	int err, first = 0;
-
-	for (uint32_t i = 0; i < run->io.count; i++) {
-		r = bus_access(&board->bus, BUS_PIO, h, run->io.port,
-			       data + (size_t)i * run->io.size, run->io.size,
-			       is_write, &err);
-		if (err && !first)
-			first = err;
+	if (run->exit_reason == KVM_EXIT_IO)
+		a = (struct dispatch_access){
+			.space = BUS_PIO, .addr = run->io.port, .size = run->io.size,
+			.count = run->io.count, .is_write = run->io.direction == KVM_EXIT_IO_OUT,
+			.data = (uint8_t *)run + run->io.data_offset,
+		};
+	else
+		a = (struct dispatch_access){
+			.space = BUS_MMIO, .addr = run->mmio.phys_addr, .size = run->mmio.len,
+			.count = 1, .is_write = run->mmio.is_write, .data = run->mmio.data,
+		};
+	dispatch_access(c->dispatch, h, &a, &res);
+	if (res.err) {
+		c->dev_errors++;
+		if (c->hl)
+			c->hl->dev_errors++;
+		dispatch_describe(&a, res.region, res.err, detail, sizeof(detail));
+		run_info(c, seq, res.err, detail);
 	}
-	if (first)
-		run_dev_error(hl, st, seq, r, run->io.port, is_write, first);
-	if (!st)
+	if (!c->st)
 		return;
-	p.seq = seq;
-	p.port = run->io.port;
-	p.size = run->io.size;
-	p.is_write = is_write;
-	p.count = run->io.count;
-	p.data = data;
-	p.device = r ? r->name : NULL;
-	store_put_pio(st, &p);
+	device = res.region ? res.region->name : NULL;
+	if (a.space == BUS_PIO) {
+		struct rec_pio p = {
+			.seq = seq, .port = (uint16_t)a.addr, .size = (uint8_t)a.size,
+			.is_write = a.is_write, .count = a.count, .data = a.data, .device = device,
+		};
+		run_keep(c, store_put_pio(c->st, &p), seq, "pio row");
+	} else {
+		struct rec_mmio m = {
+			.seq = seq, .gpa = a.addr, .len = a.size, .is_write = a.is_write,
+			.data = a.data, .device = device,
+		};
+		run_keep(c, store_put_mmio(c->st, &m), seq, "mmio row");
+	}
 }
 
-static void run_mmio(struct board *board, struct hostlive *hl, const struct host *h,
-		     struct kvm_run *run, struct store *st, uint64_t seq)
+/* Decide the exit; returns 1 when the session ends (res filled), else 0. */
+static int run_decide(struct run_vcpu *c, uint64_t seq, struct run_result *res)
 {
-	const struct bus_region *r;
-	struct rec_mmio m;
-	int err;
-
-	r = bus_access(&board->bus, BUS_MMIO, h, run->mmio.phys_addr,
-		       run->mmio.data, run->mmio.len, run->mmio.is_write, &err);
-	if (err)
-		run_dev_error(hl, st, seq, r, run->mmio.phys_addr, run->mmio.is_write, err);
-	if (!st)
-		return;
-	m.seq = seq;
-	m.gpa = run->mmio.phys_addr;
-	m.len = run->mmio.len;
-	m.is_write = run->mmio.is_write;
-	m.data = run->mmio.data;
-	m.device = r ? r->name : NULL;
-	store_put_mmio(st, &m);
-}
-
-/* Handle one exit; returns 1 when the session ends (res filled), else 0. */
-static int run_exit(struct vm *vm, struct board *board, struct hostlive *hl,
-		    struct store *st, uint64_t seq, volatile sig_atomic_t *stop,
-		    struct run_result *res)
-{
-	struct kvm_run *run = vm->run;
-	struct host h = hostlive_host(hl);
+	struct kvm_run *run = c->run;
 	char detail[200];
 
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
-		run_io(board, hl, &h, run, st, seq);
-		break;
 	case KVM_EXIT_MMIO:
-		run_mmio(board, hl, &h, run, st, seq);
+		run_access(c, seq, &c->host);
 		break;
 	case KVM_EXIT_HLT:
 		res->end = RUN_END_HLT;
 		snprintf(res->msg, sizeof(res->msg), "guest halted (hlt with no interrupt source)");
 		return 1;
 	case KVM_EXIT_INTR:
-		if (*stop) {
-			res->end = RUN_END_SIGNAL;
-			snprintf(res->msg, sizeof(res->msg), "stopped by a signal");
-			return 1;
-		}
 		break;
 	case KVM_EXIT_SHUTDOWN:
-		run_info(st, seq, 0, "triple fault");
+		run_info(c, seq, 0, "triple fault");
 		res->end = RUN_END_SHUTDOWN;
 		snprintf(res->msg, sizeof(res->msg), "guest triple-faulted (KVM_EXIT_SHUTDOWN)");
 		return 1;
 	case KVM_EXIT_SYSTEM_EVENT:
 		snprintf(detail, sizeof(detail), "system event type %u", run->system_event.type);
-		run_info(st, seq, run->system_event.type, detail);
+		run_info(c, seq, run->system_event.type, detail);
 		res->end = run->system_event.type == KVM_SYSTEM_EVENT_RESET ? RUN_END_RESET
 									  : RUN_END_POWEROFF;
 		snprintf(res->msg, sizeof(res->msg), "guest %s", detail);
@@ -156,14 +138,14 @@ static int run_exit(struct vm *vm, struct board *board, struct hostlive *hl,
 	case KVM_EXIT_UNKNOWN:
 		snprintf(detail, sizeof(detail), "hardware exit reason 0x%llx",
 			 (unsigned long long)run->hw.hardware_exit_reason);
-		run_info(st, seq, (int64_t)run->hw.hardware_exit_reason, detail);
+		run_info(c, seq, (int64_t)run->hw.hardware_exit_reason, detail);
 		res->end = RUN_END_UNKNOWN;
 		snprintf(res->msg, sizeof(res->msg), "KVM_EXIT_UNKNOWN: %s", detail);
 		return 1;
 	case KVM_EXIT_FAIL_ENTRY:
 		snprintf(detail, sizeof(detail), "hardware entry failure reason 0x%llx",
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
-		run_info(st, seq, (int64_t)run->fail_entry.hardware_entry_failure_reason, detail);
+		run_info(c, seq, (int64_t)run->fail_entry.hardware_entry_failure_reason, detail);
 		res->end = RUN_END_FAIL_ENTRY;
 		snprintf(res->msg, sizeof(res->msg), "KVM_EXIT_FAIL_ENTRY: %s", detail);
 		return 1;
@@ -173,41 +155,80 @@ static int run_exit(struct vm *vm, struct board *board, struct hostlive *hl,
 		for (uint32_t i = 0; i < run->internal.ndata && i < 4 && n < (int)sizeof(detail); i++)
 			n += snprintf(detail + n, sizeof(detail) - (size_t)n, " 0x%llx",
 				      (unsigned long long)run->internal.data[i]);
-		run_info(st, seq, run->internal.suberror, detail);
+		run_info(c, seq, run->internal.suberror, detail);
 		res->end = RUN_END_INTERNAL_ERROR;
 		snprintf(res->msg, sizeof(res->msg), "KVM_EXIT_INTERNAL_ERROR: %s", detail);
 		return 1;
 	}
 	default:
 		snprintf(detail, sizeof(detail), "unhandled exit reason %u", run->exit_reason);
-		run_info(st, seq, run->exit_reason, detail);
+		run_info(c, seq, run->exit_reason, detail);
 		res->end = RUN_END_UNHANDLED;
 		snprintf(res->msg, sizeof(res->msg), "%s", detail);
 		return 1;
 	}
-	if (hl->event) {
-		res->end = hl->event == HOST_EV_RESET ? RUN_END_RESET : RUN_END_POWEROFF;
+	if (c->hl && c->hl->event) {
+		res->end = c->hl->event == HOST_EV_RESET ? RUN_END_RESET : RUN_END_POWEROFF;
 		snprintf(res->msg, sizeof(res->msg), "guest asked for %s",
-			 hl->event == HOST_EV_RESET ? "a reset" : "power-off");
+			 c->hl->event == HOST_EV_RESET ? "a reset" : "power-off");
+		return 1;
+	}
+	if (*c->stop) {
+		res->end = RUN_END_SIGNAL;
+		snprintf(res->msg, sizeof(res->msg), "stopped by a signal");
 		return 1;
 	}
 	return 0;
+}
+
+int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *res)
+{
+	uint64_t seq = dispatch_seq_next(c->dispatch);
+	int done;
+
+	c->last_seq = seq;
+	if (c->hl) {
+		c->hl->seq = seq;
+		c->hl->t_ns = t->t_out - t->t0;
+	}
+	done = run_decide(c, seq, res);
+	if (c->hl && c->hl->log_err)
+		run_keep(c, c->hl->log_err, c->hl->log_err_seq, c->hl->log_err_what);
+	if (c->st) {
+		struct rec_exit e = {
+			.seq = seq, .vcpu = c->id, .reason = c->run->exit_reason,
+			.t_ns = t->t_out - t->t0, .guest_ns = t->t_out - t->t_in,
+			.handle_ns = hostlive_clock() - t->t_out,
+		};
+		run_keep(c, store_put_exit(c->st, &e), seq, "exits row");
+	}
+	if (c->err) {
+		res->end = RUN_END_ERROR;
+		snprintf(res->msg, sizeof(res->msg), "%s", c->errmsg);
+		return c->err;
+	}
+	return done;
 }
 
 int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 	     struct store *st, uint64_t t0, volatile sig_atomic_t *stop,
 	     struct run_result *res)
 {
-	uint64_t seq = 0;
+	struct dispatch d;
+	struct run_vcpu c = {
+		.run = vm->run, .id = 0, .dispatch = &d, .host = hostlive_host(hl), .hl = hl,
+		.st = st, .stop = stop,
+	};
 	int done = 0;
 
 	memset(res, 0, sizeof(*res));
+	dispatch_init(&d, &board->bus);
 	while (!done) {
-		uint64_t t_in = hostlive_clock(), t_out, t_end;
+		struct run_stamp t = { .t0 = t0, .t_in = hostlive_clock() };
 		int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
 		int err = errno;
 
-		t_out = hostlive_clock();
+		t.t_out = hostlive_clock();
 		if (rc < 0 && err != EINTR && err != EAGAIN) {
 			res->end = RUN_END_ERROR;
 			snprintf(res->msg, sizeof(res->msg), "KVM_RUN: %s", strerror(err));
@@ -216,26 +237,9 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 		if (rc < 0)
 			vm->run->exit_reason = KVM_EXIT_INTR;
 		vm->run->immediate_exit = 0;
-		seq++;
-		hl->seq = seq;
-		hl->t_ns = t_out - t0;
-		done = run_exit(vm, board, hl, st, seq, stop, res);
-		if (!done && *stop) {
-			res->end = RUN_END_SIGNAL;
-			snprintf(res->msg, sizeof(res->msg), "stopped by a signal");
-			done = 1;
-		}
-		t_end = hostlive_clock();
-		if (st) {
-			struct rec_exit e = {
-				.seq = seq, .vcpu = 0, .reason = vm->run->exit_reason,
-				.t_ns = t_out - t0, .guest_ns = t_out - t_in,
-				.handle_ns = t_end - t_out,
-			};
-			store_put_exit(st, &e);
-		}
+		done = run_step(&c, &t, res);
 	}
-	res->exits = seq;
+	res->exits = c.last_seq;
 	hostlive_console_flush(hl);
-	return 0;
+	return done < 0 ? done : 0;
 }

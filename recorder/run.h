@@ -1,6 +1,14 @@
 /*
  * run.h - the vCPU run loop: one KVM_RUN, one switch on exit_reason (the
  * shape of QEMU's kvm_cpu_exec), every exit stamped and logged.
+ *
+ * The loop is split in two: run_loop() owns the ioctl and the clock, and
+ * run_step() handles one exit that is already in a `struct kvm_run` page,
+ * with everything it needs in a per-vCPU `struct run_vcpu`.  run_step() does
+ * no syscall of its own (the host interface and the store may), so a unit
+ * test drives it with a fake run page (tests/unit/test_run.c).  With
+ * several vCPUs, each thread gets its own run_vcpu and shares the
+ * `struct dispatch` (the seq and the device access, devices/dispatch.h).
  */
 #ifndef EXITLOG_RUN_H
 #define EXITLOG_RUN_H
@@ -8,7 +16,10 @@
 #include <signal.h>
 #include <stdint.h>
 
+#include <linux/kvm.h>
+
 #include "devices/board.h"
+#include "devices/dispatch.h"
 #include "recorder/hostlive.h"
 #include "recorder/vm.h"
 #include "store/store.h"
@@ -37,11 +48,50 @@ const char *run_end_name(enum run_end e);
 /* True for the ends that make `exitlog record` exit 0. */
 int run_end_clean(enum run_end e);
 
+/* One vCPU's context for run_step(); all pointers are borrowed. */
+struct run_vcpu {
+	struct kvm_run *run;          /* the vCPU's run page */
+	uint32_t id;                  /* exits.vcpu */
+	struct dispatch *dispatch;    /* shared: the seq and the devices */
+	struct host host;             /* the host interface the devices get */
+	struct hostlive *hl;          /* the live host: stamped with each exit's
+				       * seq/t_ns, its event ends the run; NULL
+				       * when `host` is not a hostlive (tests) */
+	struct store *st;             /* NULL: no log (--no-log) */
+	volatile sig_atomic_t *stop;  /* set by the signal handler */
+	uint64_t last_seq;            /* seq of the last exit handled */
+	uint64_t dev_errors;          /* accesses the devices refused */
+	int err;                      /* first logging error (-errno), 0 */
+	char errmsg[128];             /* its context, "seq N: pio row: ..." */
+};
+
+/* When KVM_RUN was entered and when it returned (hostlive_clock()), and
+ * the clock origin of exits.t_ns. */
+struct run_stamp {
+	uint64_t t0;
+	uint64_t t_in;
+	uint64_t t_out;
+};
+
+/*
+ * Handle the exit KVM_RUN left in c->run: take its seq from the dispatch,
+ * dispatch IO/MMIO accesses to the devices (a refusal is counted in
+ * c->dev_errors and hl->dev_errors and logged in exit_info), decide whether the session
+ * ends, and log the access row and the exit row (handle_ns: from t_out to
+ * the end of the step).  Returns 0 to go on, 1 when the session ends (*res
+ * filled), or -errno when the log refused a row (c->err/c->errmsg say
+ * which; *res is RUN_END_ERROR).
+ */
+int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *res);
+
 /*
  * Run the vCPU until the guest ends the session.  `t0` is the clock origin
  * of exits.t_ns.  `stop` is set by the signal handler (which also sets
- * kvm_run.immediate_exit).  Returns 0 with *res filled (whatever the end),
- * -errno only for a failure of the loop itself.
+ * kvm_run.immediate_exit).  *res is always filled.  Returns 0 when the
+ * session ended (res->end says how; a failed KVM_RUN is RUN_END_ERROR, a
+ * recorded end like any other), -errno when the log refused a row: the
+ * recording would be incomplete, res->end is RUN_END_ERROR and res->msg
+ * says which row.
  */
 int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 	     struct store *st, uint64_t t0, volatile sig_atomic_t *stop,

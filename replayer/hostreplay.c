@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "replayer/hostreplay.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 
 static const char *const op_names[] = {
 	[BLK_OP_READ] = "read", [BLK_OP_WRITE] = "write", [BLK_OP_FLUSH] = "flush",
@@ -35,27 +35,34 @@ static void hr_div(struct hostreplay *hr, uint64_t seq, const char *dev,
 		hr->diverge(hr->diverge_arg, seq, dev, msg);
 }
 
-static void hr_step(struct hostreplay *hr, struct replay_cur *c)
+static void hr_step(struct hostreplay *hr, struct log_cur *c)
 {
-	if (replay_cur_next(c) < 0)
+	if (logread_next(c) < 0)
 		hr->fatal = -EIO;
 }
 
-static const char *col_text(sqlite3_stmt *st, int i)
+static const char *col_text(const struct log_cur *st, int i)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	const char *t = logread_text(st, i);
 
 	return t ? (const char *)t : "";
 }
 
-static unsigned long long col_u64(sqlite3_stmt *st, int i)
+static unsigned long long col_u64(const struct log_cur *st, int i)
 {
-	return (unsigned long long)sqlite3_column_int64(st, i);
+	return (unsigned long long)logread_int(st, i);
 }
 
 static uint64_t hr_now_ns(void *ctx)
 {
 	return ((struct hostreplay *)ctx)->t_ns;
+}
+
+/* A row the -o store refused: the first error is kept for the walk. */
+static void hr_keep(struct hostreplay *hr, int rc)
+{
+	if (rc && !hr->out_err)
+		hr->out_err = rc;
 }
 
 static void hr_log_blk(struct hostreplay *hr, const struct blk_req *r,
@@ -73,7 +80,7 @@ static void hr_log_blk(struct hostreplay *hr, const struct blk_req *r,
 		sha256(data, (size_t)r->nsectors * SECTOR_SIZE, b.hash);
 		b.has_hash = true;
 	}
-	store_put_blk(hr->out, &b);
+	hr_keep(hr, store_put_blk(hr->out, &b));
 }
 
 /* Carry out a block request on the overlay; rbuf for reads, wbuf for writes. */
@@ -94,8 +101,8 @@ static int hr_blk_do(struct hostreplay *hr, const struct blk_req *r, void *rbuf,
 static int hr_blk(struct hostreplay *hr, const struct blk_req *r, void *rbuf,
 		  const void *wbuf)
 {
-	struct replay_cur *c = hr->blk;
-	sqlite3_stmt *st = c->st;
+	struct log_cur *c = hr->blk;
+	const struct log_cur *st = c;
 	const char *op = hostreplay_op_name(r->op);
 	const void *data = rbuf ? (const void *)rbuf : wbuf;
 	char want[65] = "", got[65];
@@ -115,9 +122,9 @@ static int hr_blk(struct hostreplay *hr, const struct blk_req *r, void *rbuf,
 			       "blk: expected %s sector %llu n %llu (%s), model issued %s sector %llu n %u (%s)",
 			       lop, lsec, ln, ldev, op, (unsigned long long)r->sector,
 			       r->nsectors, r->device);
-		status = sqlite3_column_int(st, BLK_STATUS);
+		status = (int)logread_int(st, BLK_STATUS);
 		latency = col_u64(st, BLK_LATENCY);
-		if (sqlite3_column_type(st, BLK_HASH) == SQLITE_TEXT) {
+		if (logread_is_text(st, BLK_HASH)) {
 			snprintf(want, sizeof(want), "%s", col_text(st, BLK_HASH));
 			hashed = true;
 		}
@@ -174,7 +181,7 @@ static void hr_log_dma(struct hostreplay *hr, const char *dev, uint64_t gpa,
 	};
 
 	if (hr->out)
-		store_put_dma(hr->out, &d);
+		hr_keep(hr, store_put_dma(hr->out, &d));
 }
 
 /*
@@ -184,8 +191,8 @@ static void hr_log_dma(struct hostreplay *hr, const char *dev, uint64_t gpa,
 static int hr_dma(struct hostreplay *hr, const char *dev, uint64_t gpa,
 		  void *rbuf, const void *wbuf, size_t len)
 {
-	struct replay_cur *c = hr->dma;
-	sqlite3_stmt *st = c->st;
+	struct log_cur *c = hr->dma;
+	const struct log_cur *st = c;
 	int is_write = wbuf != NULL, status = -EFAULT;
 	const char *dir = is_write ? "write" : "read";
 
@@ -193,12 +200,12 @@ static int hr_dma(struct hostreplay *hr, const char *dev, uint64_t gpa,
 	if (c->seq == hr->seq) {
 		const char *ldev = col_text(st, DMA_DEVICE);
 		unsigned long long lgpa = col_u64(st, DMA_GPA), llen = col_u64(st, DMA_LEN);
-		int lw = sqlite3_column_int(st, DMA_IS_WRITE);
-		const uint8_t *ld = sqlite3_column_blob(st, DMA_DATA);
-		size_t nb = (size_t)sqlite3_column_bytes(st, DMA_DATA);
+		int lw = (int)logread_int(st, DMA_IS_WRITE);
+		const uint8_t *ld = logread_blob(st, DMA_DATA);
+		size_t nb = logread_bytes(st, DMA_DATA);
 		bool match = !strcmp(ldev, dev) && lgpa == gpa && llen == len && lw == is_write;
 
-		status = sqlite3_column_int(st, DMA_STATUS);
+		status = (int)logread_int(st, DMA_STATUS);
 		if (!match)
 			hr_div(hr, hr->seq, dev,
 			       "dma: expected %s gpa 0x%llx len %llu (%s), model issued %s gpa 0x%llx len %zu (%s)",
@@ -255,13 +262,13 @@ static const char *hr_irq_dev(const struct hostreplay *hr, int line)
 static void hr_irq_set(void *ctx, int line, int level)
 {
 	struct hostreplay *hr = ctx;
-	struct replay_cur *c = hr->irq;
+	struct log_cur *c = hr->irq;
 	const char *dev = hr_irq_dev(hr, line);
 
 	hr->nirq++;
 	if (c->seq == hr->seq) {
-		int ll = sqlite3_column_int(c->st, IRQ_LINE);
-		int lv = sqlite3_column_int(c->st, IRQ_LEVEL);
+		int ll = (int)logread_int(c, IRQ_LINE);
+		int lv = (int)logread_int(c, IRQ_LEVEL);
 
 		if (ll != line || lv != level)
 			hr_div(hr, hr->seq, dev, "irq: expected line %d level %d, model set line %d level %d",
@@ -273,7 +280,7 @@ static void hr_irq_set(void *ctx, int line, int level)
 	}
 	if (hr->out) {
 		struct rec_irq r = { .seq = hr->seq, .line = line, .level = level, .device = dev };
-		store_put_irq(hr->out, &r);
+		hr_keep(hr, store_put_irq(hr->out, &r));
 	}
 }
 
@@ -331,14 +338,14 @@ static const struct host_ops replay_ops = {
 	.system_event = hr_system_event,
 };
 
-void hostreplay_init(struct hostreplay *hr, struct replay_log *log,
+void hostreplay_init(struct hostreplay *hr, struct logread *log,
 		     const struct board *b, struct overlay **disks, int ndisks,
 		     hostreplay_diverge_fn diverge, void *arg)
 {
 	memset(hr, 0, sizeof(*hr));
-	hr->blk = &log->c[RT_BLK];
-	hr->irq = &log->c[RT_IRQ];
-	hr->dma = &log->c[RT_DMA];
+	hr->blk = &log->c[LT_BLK];
+	hr->irq = &log->c[LT_IRQ];
+	hr->dma = &log->c[LT_DMA];
 	hr->disks = disks;
 	hr->ndisks = ndisks;
 	hr->diverge = diverge;
@@ -356,31 +363,31 @@ struct host hostreplay_host(struct hostreplay *hr)
 /* Consume every row with seq <= upto; report each unless `quiet`. */
 static void hr_left(struct hostreplay *hr, uint64_t upto, bool quiet)
 {
-	struct replay_cur *c;
+	struct log_cur *c;
 
 	for (c = hr->blk; c->seq <= upto && !hr->fatal; hr_step(hr, c)) {
 		if (quiet)
 			continue;
-		hr_div(hr, c->seq, col_text(c->st, BLK_DEVICE),
+		hr_div(hr, c->seq, col_text(c, BLK_DEVICE),
 		       "blk: expected %s sector %llu n %llu (%s), model issued nothing",
-		       col_text(c->st, BLK_OP), col_u64(c->st, BLK_SECTOR),
-		       col_u64(c->st, BLK_NSECTORS), col_text(c->st, BLK_DEVICE));
+		       col_text(c, BLK_OP), col_u64(c, BLK_SECTOR),
+		       col_u64(c, BLK_NSECTORS), col_text(c, BLK_DEVICE));
 	}
 	for (c = hr->irq; c->seq <= upto && !hr->fatal; hr_step(hr, c)) {
 		if (quiet)
 			continue;
-		hr_div(hr, c->seq, hr_irq_dev(hr, sqlite3_column_int(c->st, IRQ_LINE)),
+		hr_div(hr, c->seq, hr_irq_dev(hr, (int)logread_int(c, IRQ_LINE)),
 		       "irq: expected line %d level %d, model set nothing",
-		       sqlite3_column_int(c->st, IRQ_LINE), sqlite3_column_int(c->st, IRQ_LEVEL));
+		       (int)logread_int(c, IRQ_LINE), (int)logread_int(c, IRQ_LEVEL));
 	}
 	for (c = hr->dma; c->seq <= upto && !hr->fatal; hr_step(hr, c)) {
 		if (quiet)
 			continue;
-		hr_div(hr, c->seq, col_text(c->st, DMA_DEVICE),
+		hr_div(hr, c->seq, col_text(c, DMA_DEVICE),
 		       "dma: expected %s gpa 0x%llx len %llu (%s), model issued nothing",
-		       sqlite3_column_int(c->st, DMA_IS_WRITE) ? "write" : "read",
-		       col_u64(c->st, DMA_GPA), col_u64(c->st, DMA_LEN),
-		       col_text(c->st, DMA_DEVICE));
+		       (int)logread_int(c, DMA_IS_WRITE) ? "write" : "read",
+		       col_u64(c, DMA_GPA), col_u64(c, DMA_LEN),
+		       col_text(c, DMA_DEVICE));
 	}
 }
 
@@ -407,5 +414,5 @@ void hostreplay_skip(struct hostreplay *hr, uint64_t seq)
 
 void hostreplay_rest(struct hostreplay *hr)
 {
-	hr_left(hr, REPLAY_SEQ_END - 1, false);
+	hr_left(hr, LOG_SEQ_END - 1, false);
 }

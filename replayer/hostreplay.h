@@ -34,8 +34,8 @@
 
 #include "devices/board.h"
 #include "devices/hostif.h"
-#include "devices/overlay.h"
-#include "replayer/replaylog.h"
+#include "backends/overlay.h"
+#include "store/logread.h"
 #include "store/store.h"
 
 /* seq: the exit; device: the device concerned or NULL; msg: one line. */
@@ -45,7 +45,7 @@ typedef void (*hostreplay_diverge_fn)(void *arg, uint64_t seq,
 #define HOSTREPLAY_MAX_IRQ 64
 
 struct hostreplay {
-	struct replay_cur *blk, *irq, *dma;   /* borrowed, primed cursors */
+	struct log_cur *blk, *irq, *dma;   /* borrowed, primed cursors */
 	struct overlay **disks;               /* by board disk index */
 	int ndisks;
 	struct store *out;                    /* replay -o, or NULL */
@@ -59,6 +59,7 @@ struct hostreplay {
 	uint64_t nblk, nirq, ndma;            /* host calls answered */
 	uint64_t ndiv;                        /* divergences reported */
 	int fatal;                            /* -EIO: a cursor failed */
+	int out_err;                          /* first row the -o store refused */
 	size_t ncon;
 	char con[256];                        /* console bytes not yet written */
 };
@@ -68,7 +69,7 @@ struct hostreplay {
  * replay_log_prime), the board (for IRQ line -> device names) and the
  * overlays.  Every pointer is borrowed.
  */
-void hostreplay_init(struct hostreplay *hr, struct replay_log *log,
+void hostreplay_init(struct hostreplay *hr, struct logread *log,
 		     const struct board *b, struct overlay **disks, int ndisks,
 		     hostreplay_diverge_fn diverge, void *arg);
 

@@ -3,8 +3,9 @@
  * order, fed to the bus exactly as recorder/run.c dispatched it -- OUT and
  * MMIO-write bytes go in, IN and MMIO-read answers are compared with the
  * logged bytes, a rep string is `count` accesses with the data pointer
- * advancing -- while the replay host interface answers and checks the
- * models' host calls.  Then the end-of-log checks: nothing left unconsumed,
+ * advancing (devices/dispatch.c, the recorder's own dispatch), the
+ * device's error is compared with the exit_info code -- while the replay
+ * host interface answers and checks the models' host calls.  Then the end-of-log checks: nothing left unconsumed,
  * the board's reset/power-off request, the final disk hashes.
  */
 #include <errno.h>
@@ -24,16 +25,6 @@ __attribute__((noinline)) void replay_exit_hook(uint64_t seq)
 	__asm__ volatile("" : : "r"(seq) : "memory");
 }
 
-bool replay_meta_is_volatile(const char *key)
-{
-	static const char *const keys[] = { "replay_of", "replayed_at", "ring_waits" };
-
-	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
-		if (!strcmp(key, keys[i]))
-			return true;
-	return false;
-}
-
 static bool dev_eq(const char *a, const char *b)
 {
 	return a && b ? !strcmp(a, b) : a == b;
@@ -43,6 +34,14 @@ static int walk_damaged(struct replay *r, const char *what, uint64_t seq)
 {
 	replay_error(r, "%s: damaged recording: %s (seq %" PRIu64 ")", r->o->db, what, seq);
 	return -EBADMSG;
+}
+
+/* replay -o: the output store refused a row (the output is deleted). */
+static int walk_out_failed(struct replay *r, int rc, uint64_t seq, const char *what)
+{
+	replay_error(r, "%s: writing seq %" PRIu64 ": %s: %s", r->o->out_db, seq, what,
+		     strerror(-rc));
+	return rc;
 }
 
 static int walk_buf(struct replay *r, size_t n)
@@ -97,30 +96,59 @@ static void walk_claim_diff(struct replay *r, uint64_t seq, int space, uint64_t 
 }
 
 /*
- * Feed one access of `count` x `size` bytes (data: the logged bytes) and
- * compare.  Returns the claiming device name.
+ * The device's error for this exit against the recording's exit_info code
+ * (0 when the recording has no row: the access was accepted).  A model
+ * that starts refusing an access, or stops refusing one, diverges here.
+ */
+static void walk_err_diff(struct replay *r, uint64_t seq, const char *device,
+			  const struct dispatch_access *a, const struct dispatch_result *res)
+{
+	char got[160], msg[480];
+
+	if ((int64_t)res->err == r->info_code)
+		return;
+	if (res->err)
+		dispatch_describe(a, res->region, res->err, got, sizeof(got));
+	if (!r->info_code)
+		snprintf(msg, sizeof(msg), "the model refused the access (%s), the recording "
+			 "accepted it", got);
+	else if (!res->err)
+		snprintf(msg, sizeof(msg), "the model accepted the access, the recording refused "
+			 "it (%s)", r->info_detail);
+	else
+		snprintf(msg, sizeof(msg), "the model refused the access (%s), the recording "
+			 "refused it otherwise (%s)", got, r->info_detail);
+	replay_report_access(r, seq, device, msg);
+}
+
+/*
+ * Feed one access of `count` x `size` bytes (data: the logged bytes)
+ * through the dispatch and compare.  Returns the claiming device name.
  */
 static const char *walk_feed(struct replay *r, uint64_t seq, int space, uint64_t addr,
 			     uint32_t size, uint32_t count, bool is_write,
 			     const uint8_t *data, size_t n, const char *device)
 {
-	const struct bus_region *reg = NULL;
+	struct dispatch_access a = {
+		.space = space, .addr = addr, .size = size, .count = count,
+		.is_write = is_write, .data = r->buf,
+	};
+	struct dispatch_result res;
 	const char *name;
 
 	if (is_write)
 		memcpy(r->buf, data, n);
 	else
 		memset(r->buf, 0, n);
-	for (uint32_t i = 0; i < count; i++)
-		reg = bus_access(&r->board.bus, space, &r->host, addr,
-				 r->buf + (size_t)i * size, size, is_write, NULL);
+	dispatch_access(&r->disp, &r->host, &a, &res);
 	hostreplay_end(&r->hr);
-	name = reg ? reg->name : NULL;
+	name = res.region ? res.region->name : NULL;
 	if (!dev_eq(name, device))
 		walk_claim_diff(r, seq, space, addr, is_write, name, device);
 	if (!is_write && memcmp(r->buf, data, n))
 		walk_in_diff(r, seq, device ? device : name, space, addr, size, count, data,
 			     r->buf, n);
+	walk_err_diff(r, seq, device ? device : name, &a, &res);
 	if (r->o->verbose)
 		replay_report_exit(r, seq, r->vcpu, space == BUS_PIO ? KVM_EXIT_IO : KVM_EXIT_MMIO,
 				   space, addr, size, count, is_write, r->buf, n, name);
@@ -129,8 +157,8 @@ static const char *walk_feed(struct replay *r, uint64_t seq, int space, uint64_t
 
 static int walk_pio(struct replay *r, uint64_t seq, uint64_t t_ns)
 {
-	struct replay_cur *c = &r->log.c[RT_PIO];
-	sqlite3_stmt *st = c->st;
+	struct log_cur *c = &r->log.c[LT_PIO];
+	const struct log_cur *st = c;
 	uint32_t port, size, count;
 	const uint8_t *data;
 	const char *device, *name;
@@ -141,13 +169,13 @@ static int walk_pio(struct replay *r, uint64_t seq, uint64_t t_ns)
 		return walk_damaged(r, c->seq < seq ? "a pio row whose exit is not an IO exit"
 						    : "an IO exit without its pio row",
 				    c->seq < seq ? c->seq : seq);
-	port = (uint32_t)sqlite3_column_int(st, PIO_PORT);
-	size = (uint32_t)sqlite3_column_int(st, PIO_SIZE);
-	is_write = sqlite3_column_int(st, PIO_IS_WRITE);
-	count = (uint32_t)sqlite3_column_int(st, PIO_COUNT);
-	data = sqlite3_column_blob(st, PIO_DATA);
-	n = (size_t)sqlite3_column_bytes(st, PIO_DATA);
-	device = (const char *)sqlite3_column_text(st, PIO_DEVICE);
+	port = (uint32_t)logread_int(st, PIO_PORT);
+	size = (uint32_t)logread_int(st, PIO_SIZE);
+	is_write = (int)logread_int(st, PIO_IS_WRITE);
+	count = (uint32_t)logread_int(st, PIO_COUNT);
+	data = logread_blob(st, PIO_DATA);
+	n = logread_bytes(st, PIO_DATA);
+	device = logread_text(st, PIO_DEVICE);
 	if ((size != 1 && size != 2 && size != 4) || count < 1 || n != (size_t)size * count)
 		return walk_damaged(r, "a pio row whose data is not size*count bytes", seq);
 	if (r->o->device && !dev_eq(device, r->o->device)) {
@@ -164,16 +192,19 @@ static int walk_pio(struct replay *r, uint64_t seq, uint64_t t_ns)
 				.is_write = is_write, .count = count, .data = r->buf,
 				.device = name,
 			};
-			store_put_pio(r->st, &p);
+			int prc = store_put_pio(r->st, &p);
+
+			if (prc)
+				return walk_out_failed(r, prc, seq, "pio row");
 		}
 	}
-	return replay_cur_next(c) < 0 ? walk_damaged(r, sqlite3_errmsg(r->db), seq) : 0;
+	return logread_next(c) < 0 ? walk_damaged(r, logread_errmsg(&r->log), seq) : 0;
 }
 
 static int walk_mmio(struct replay *r, uint64_t seq, uint64_t t_ns)
 {
-	struct replay_cur *c = &r->log.c[RT_MMIO];
-	sqlite3_stmt *st = c->st;
+	struct log_cur *c = &r->log.c[LT_MMIO];
+	const struct log_cur *st = c;
 	uint64_t gpa;
 	uint32_t len;
 	const uint8_t *data;
@@ -185,12 +216,12 @@ static int walk_mmio(struct replay *r, uint64_t seq, uint64_t t_ns)
 		return walk_damaged(r, c->seq < seq ? "an mmio row whose exit is not an MMIO exit"
 						    : "an MMIO exit without its mmio row",
 				    c->seq < seq ? c->seq : seq);
-	gpa = (uint64_t)sqlite3_column_int64(st, MMIO_GPA);
-	len = (uint32_t)sqlite3_column_int(st, MMIO_LEN);
-	is_write = sqlite3_column_int(st, MMIO_IS_WRITE);
-	data = sqlite3_column_blob(st, MMIO_DATA);
-	n = (size_t)sqlite3_column_bytes(st, MMIO_DATA);
-	device = (const char *)sqlite3_column_text(st, MMIO_DEVICE);
+	gpa = (uint64_t)logread_int(st, MMIO_GPA);
+	len = (uint32_t)logread_int(st, MMIO_LEN);
+	is_write = (int)logread_int(st, MMIO_IS_WRITE);
+	data = logread_blob(st, MMIO_DATA);
+	n = logread_bytes(st, MMIO_DATA);
+	device = logread_text(st, MMIO_DEVICE);
 	if (len < 1 || len > 8 || n != len)
 		return walk_damaged(r, "an mmio row whose data is not len (1..8) bytes", seq);
 	if (r->o->device && !dev_eq(device, r->o->device)) {
@@ -206,10 +237,13 @@ static int walk_mmio(struct replay *r, uint64_t seq, uint64_t t_ns)
 				.seq = seq, .gpa = gpa, .len = len, .is_write = is_write,
 				.data = r->buf, .device = name,
 			};
-			store_put_mmio(r->st, &m);
+			int prc = store_put_mmio(r->st, &m);
+
+			if (prc)
+				return walk_out_failed(r, prc, seq, "mmio row");
 		}
 	}
-	return replay_cur_next(c) < 0 ? walk_damaged(r, sqlite3_errmsg(r->db), seq) : 0;
+	return logread_next(c) < 0 ? walk_damaged(r, logread_errmsg(&r->log), seq) : 0;
 }
 
 /* An exit without a device access (HLT, SHUTDOWN, INTR, ...). */
@@ -226,43 +260,69 @@ static void walk_other(struct replay *r, uint64_t seq, uint64_t t_ns, uint32_t r
 		replay_report_exit(r, seq, r->vcpu, reason, -1, 0, 0, 0, false, NULL, 0, NULL);
 }
 
-static void walk_put_exit(struct replay *r, sqlite3_stmt *st, uint64_t seq,
-			  uint32_t reason, uint64_t t_ns)
+static int walk_put_exit(struct replay *r, const struct log_cur *st, uint64_t seq,
+			 uint32_t reason, uint64_t t_ns)
 {
 	struct rec_exit e = {
 		.seq = seq, .vcpu = r->vcpu, .reason = reason, .t_ns = t_ns,
-		.guest_ns = (uint64_t)sqlite3_column_int64(st, EX_GUEST_NS),
-		.handle_ns = (uint64_t)sqlite3_column_int64(st, EX_HANDLE_NS),
+		.guest_ns = (uint64_t)logread_int(st, EX_GUEST_NS),
+		.handle_ns = (uint64_t)logread_int(st, EX_HANDLE_NS),
 	};
 
-	store_put_exit(r->st, &e);
+	int rc = store_put_exit(r->st, &e);
+
+	if (!rc && r->hr.out_err)
+		return walk_out_failed(r, r->hr.out_err, seq, "host call row");
+	return rc ? walk_out_failed(r, rc, seq, "exits row") : 0;
+}
+
+/* The recording's exit_info for `seq` into r->info_code/info_detail (0 and
+ * "" when it has none); rows of earlier seqs are passed over. */
+static int walk_info(struct replay *r, uint64_t seq)
+{
+	struct log_cur *c = &r->log.c[LT_INFO];
+
+	r->info_code = 0;
+	r->info_detail[0] = 0;
+	while (c->seq <= seq) {
+		if (c->seq == seq) {
+			const char *d = logread_text(c, INFO_DETAIL);
+
+			r->info_code = logread_int(c, INFO_CODE);
+			snprintf(r->info_detail, sizeof(r->info_detail), "%s", d ? d : "");
+		}
+		if (logread_next(c) < 0)
+			return -EIO;
+	}
+	return 0;
 }
 
 /* Walk the log.  0 (divergences are counted, not errors) or -errno after
  * an error line (damaged recording). */
 static int walk_exits(struct replay *r, struct progress *pg)
 {
-	struct replay_cur *ex = &r->log.c[RT_EXITS];
+	struct log_cur *ex = &r->log.c[LT_EXITS];
 	bool event_told = false;
 	uint64_t prev = 0;
 	int rc = 0;
 
 	r->host = hostreplay_host(&r->hr);
+	dispatch_init(&r->disp, &r->board.bus);
 	while (!r->stopped && !rc) {
 		uint64_t seq, t_ns;
 		uint32_t reason;
 
-		rc = replay_cur_next(ex);
+		rc = logread_next(ex);
 		if (rc)
-			return rc < 0 ? walk_damaged(r, sqlite3_errmsg(r->db), prev + 1) : 0;
+			return rc < 0 ? walk_damaged(r, logread_errmsg(&r->log), prev + 1) : 0;
 		seq = ex->seq;
 		if (seq != prev + 1)
 			return walk_damaged(r, "exits are not gapless: a seq is missing", prev + 1);
 		prev = seq;
-		reason = (uint32_t)sqlite3_column_int(ex->st, EX_REASON);
-		t_ns = (uint64_t)sqlite3_column_int64(ex->st, EX_T_NS);
+		reason = (uint32_t)logread_int(ex, EX_REASON);
+		t_ns = (uint64_t)logread_int(ex, EX_T_NS);
 		r->seq = seq;
-		r->vcpu = (uint32_t)sqlite3_column_int(ex->st, EX_VCPU);
+		r->vcpu = (uint32_t)logread_int(ex, EX_VCPU);
 		r->walked++;
 		progress_update(pg, r->walked);
 		if (r->hr.event && !event_told && r->hr.event_seq < seq && !r->o->device) {
@@ -273,6 +333,8 @@ static int walk_exits(struct replay *r, struct progress *pg)
 					     : "the model asked for power-off here, but the recording goes on");
 		}
 		replay_exit_hook(seq);
+		if (walk_info(r, seq) < 0)
+			return walk_damaged(r, logread_errmsg(&r->log), seq);
 		if (reason == KVM_EXIT_IO)
 			rc = walk_pio(r, seq, t_ns);
 		else if (reason == KVM_EXIT_MMIO)
@@ -280,9 +342,9 @@ static int walk_exits(struct replay *r, struct progress *pg)
 		else
 			walk_other(r, seq, t_ns, reason);
 		if (!rc && r->hr.fatal)
-			rc = walk_damaged(r, sqlite3_errmsg(r->db), seq);
+			rc = walk_damaged(r, logread_errmsg(&r->log), seq);
 		if (!rc && r->st)
-			walk_put_exit(r, ex->st, seq, reason, t_ns);
+			rc = walk_put_exit(r, ex, seq, reason, t_ns);
 		r->last_seq = seq;
 		r->last_reason = reason;
 	}
@@ -366,16 +428,19 @@ static void end_check_disks(struct replay *r, char *sum, size_t len)
 /* After a walk to the end: what is left in the log, events, disk hashes. */
 static int end_checks(struct replay *r, char *sum, size_t len)
 {
-	if (r->log.c[RT_PIO].seq != REPLAY_SEQ_END)
-		return walk_damaged(r, "a pio row after the last exit", r->log.c[RT_PIO].seq);
-	if (r->log.c[RT_MMIO].seq != REPLAY_SEQ_END)
-		return walk_damaged(r, "an mmio row after the last exit", r->log.c[RT_MMIO].seq);
+	if (r->log.c[LT_PIO].seq != LOG_SEQ_END)
+		return walk_damaged(r, "a pio row after the last exit", r->log.c[LT_PIO].seq);
+	if (r->log.c[LT_MMIO].seq != LOG_SEQ_END)
+		return walk_damaged(r, "an mmio row after the last exit", r->log.c[LT_MMIO].seq);
+	if (r->log.c[LT_INFO].seq != LOG_SEQ_END)
+		return walk_damaged(r, "an exit_info row after the last exit",
+				    r->log.c[LT_INFO].seq);
 	if (r->o->device)
-		hostreplay_skip(&r->hr, REPLAY_SEQ_END - 1);
+		hostreplay_skip(&r->hr, LOG_SEQ_END - 1);
 	else
 		hostreplay_rest(&r->hr);
 	if (r->hr.fatal)
-		return walk_damaged(r, sqlite3_errmsg(r->db), r->last_seq);
+		return walk_damaged(r, logread_errmsg(&r->log), r->last_seq);
 	if (!end_complete(r))
 		return 0;
 	if (!r->o->until && r->exit_count >= 0 && (uint64_t)r->exit_count != r->walked) {

@@ -4,7 +4,7 @@
  *
  * The replayer builds the board the recording describes (its disks table:
  * kind and size per disk index), opens each disk image read-only under a
- * copy-on-write overlay (devices/overlay.h), walks the log in seq order
+ * copy-on-write overlay (backends/overlay.h), walks the log in seq order
  * (replaylog.h: one ordered cursor per table, merged by seq) and feeds every
  * exit to the bus exactly as the recorder's run loop did, answering the
  * models' host calls from the log (hostreplay.h).  It compares everything

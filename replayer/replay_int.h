@@ -11,13 +11,12 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include <sqlite3.h>
-
 #include "devices/board.h"
-#include "devices/overlay.h"
+#include "devices/dispatch.h"
+#include "backends/overlay.h"
 #include "replayer/hostreplay.h"
 #include "replayer/replay.h"
-#include "replayer/replaylog.h"
+#include "store/logread.h"
 #include "store/store.h"
 
 struct replay_disk {
@@ -32,16 +31,18 @@ struct replay_disk {
 struct replay {
 	const struct replay_opts *o;
 	FILE *out, *err;
-	sqlite3 *db;
 	struct board board;
 	bool have_board;
 	struct board_config cfg;
 	struct replay_disk disks[BOARD_MAX_DISKS];
 	struct overlay *ovs[BOARD_MAX_DISKS];
-	struct replay_log log;
-	bool have_log;
+	struct logread log;
+	int nrows, row_err;          /* setup's row callbacks */
 	struct hostreplay hr;
 	struct host host;
+	struct dispatch disp;        /* the recorder's dispatch (devices/dispatch.h) */
+	int64_t info_code;           /* exit_info.code of the exit being fed, 0: none */
+	char info_detail[160];       /* its detail */
 	struct store *st;            /* -o */
 	char end_reason[64];
 	int64_t exit_count;          /* meta.exit_count, -1 when absent */

@@ -14,58 +14,29 @@
 #include <string.h>
 #include <time.h>
 
+#include "util/err.h"
 #include "replayer/replay_int.h"
+
+bool replay_meta_is_volatile(const char *key)
+{
+	static const char *const keys[] = { "replay_of", "replayed_at", "ring_waits" };
+
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+		if (!strcmp(key, keys[i]))
+			return true;
+	return false;
+}
 
 /* Copy every row of `table` (optionally filtered by `where`) from the
  * recording into the output with the same column names. */
 static int out_copy(struct replay *r, const char *table, const char *where)
 {
-	sqlite3 *dst = store_db(r->st);
-	sqlite3_stmt *sel = NULL, *ins = NULL;
-	char sql[1024];
-	int ncol, rc, o, is_meta = !strcmp(table, "meta");
+	char err[512];
+	int rc = store_copy_rows(r->st, &r->log, table, where, replay_meta_is_volatile,
+				 err, sizeof(err));
 
-	snprintf(sql, sizeof(sql), "SELECT * FROM %s%s%s", table, where ? " WHERE " : "",
-		 where ? where : "");
-	if (sqlite3_prepare_v2(r->db, sql, -1, &sel, NULL) != SQLITE_OK)
-		return 0; /* the recording predates this table: nothing to copy */
-	ncol = sqlite3_column_count(sel);
-	o = snprintf(sql, sizeof(sql), "INSERT OR REPLACE INTO %s(", table);
-	for (int i = 0; i < ncol && o < (int)sizeof(sql); i++)
-		o += snprintf(sql + o, sizeof(sql) - (size_t)o, "%s\"%s\"", i ? "," : "",
-			      sqlite3_column_name(sel, i));
-	for (int i = 0; i < ncol && o < (int)sizeof(sql); i++)
-		o += snprintf(sql + o, sizeof(sql) - (size_t)o, i ? ",?" : ") VALUES (?");
-	if (o + 2 >= (int)sizeof(sql) ||
-	    (strcat(sql, ")"), sqlite3_prepare_v2(dst, sql, -1, &ins, NULL)) != SQLITE_OK) {
-		replay_error(r, "%s: cannot copy table %s: %s", r->o->out_db, table,
-			     sqlite3_errmsg(dst));
-		rc = -EIO;
-		goto out;
-	}
-	while ((rc = sqlite3_step(sel)) == SQLITE_ROW) {
-		if (is_meta) {
-			const char *k = (const char *)sqlite3_column_text(sel, 0);
-
-			if (!k || !strcmp(k, "schema_version") || replay_meta_is_volatile(k))
-				continue;
-		}
-		for (int i = 0; i < ncol; i++)
-			sqlite3_bind_value(ins, i + 1, sqlite3_column_value(sel, i));
-		if (sqlite3_step(ins) != SQLITE_DONE) {
-			replay_error(r, "%s: cannot copy table %s: %s", r->o->out_db, table,
-				     sqlite3_errmsg(dst));
-			rc = -EIO;
-			goto out;
-		}
-		sqlite3_reset(ins);
-	}
-	rc = rc == SQLITE_DONE ? 0 : -EIO;
 	if (rc)
-		replay_error(r, "%s: damaged recording: %s", r->o->db, sqlite3_errmsg(r->db));
-out:
-	sqlite3_finalize(sel);
-	sqlite3_finalize(ins);
+		replay_error(r, "%s: %s", rc == -EBADMSG ? r->o->db : r->o->out_db, err);
 	return rc;
 }
 
@@ -123,30 +94,29 @@ int replay_output_close(struct replay *r)
 	int rc = 0;
 
 	r->st = NULL;
-	rc |= store_flush(st);
+	rc = err_first(rc, store_flush(st));
 	for (int i = 0; i < r->cfg.ndisks; i++) {
-		char hex[65], sql[160], key[64];
-
-		char had[65];
+		char hex[65], sql[160], key[64], had[65];
 
 		/* the replay's own final hash, where the recording has one */
 		if (!r->disks[i].final[0])
 			continue;
 		if (overlay_sha256(r->disks[i].ov, hex)) {
-			rc = -EIO;
+			rc = err_first(rc, -EIO);
 			continue;
 		}
 		snprintf(sql, sizeof(sql), "UPDATE disks SET final_sha256 = '%s' WHERE idx = %d",
 			 hex, i);
 		snprintf(key, sizeof(key), "disk%d.final_sha256", i);
-		rc |= store_exec(st, sql, NULL, 0);
-		if (store_meta_get(r->db, key, had, sizeof(had)) == 0)
-			rc |= store_meta_set(st, key, hex);
+		rc = err_first(rc, store_exec(st, sql, NULL, 0));
+		if (logread_meta(&r->log, key, had, sizeof(had)) == 0)
+			rc = err_first(rc, store_meta_set(st, key, hex));
 	}
 	if (r->o->until && r->walked < (uint64_t)(r->exit_count >= 0 ? r->exit_count : 0))
-		rc |= store_meta_setf(st, "exit_count", "%" PRIu64, r->walked);
-	rc |= store_close(st);
+		rc = err_first(rc, store_meta_setf(st, "exit_count", "%" PRIu64, r->walked));
+	rc = err_first(rc, store_close(st));
 	if (rc)
-		replay_error(r, "%s: writing the replay's recording failed", r->o->out_db);
-	return rc ? -EIO : 0;
+		replay_error(r, "%s: writing the replay's recording failed: %s", r->o->out_db,
+			     strerror(-rc));
+	return rc;
 }

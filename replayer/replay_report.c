@@ -59,6 +59,35 @@ void replay_report_exit(struct replay *r, uint64_t seq, uint32_t vcpu,
 		replay_reason_name(r, reason), *acc ? " " : "", acc);
 }
 
+struct history {
+	struct replay *r;
+	uint64_t seq;
+};
+
+static int history_row(void *arg, const struct log_cur *c)
+{
+	struct history *h = arg;
+	struct replay *r = h->r;
+	uint64_t s = (uint64_t)logread_int(c, 0);
+	int base = !logread_is_null(c, 3) ? 3 : !logread_is_null(c, 9) ? 9 : -1;
+	char acc[400];
+
+	acc[0] = 0;
+	if (base == 3)
+		fmt_access(r, acc, sizeof(acc), BUS_PIO, (uint64_t)logread_int(c, 3),
+			   (uint32_t)logread_int(c, 4), (uint32_t)logread_int(c, 5),
+			   logread_int(c, 6), logread_blob(c, 7), logread_bytes(c, 7),
+			   logread_text(c, 8));
+	else if (base == 9)
+		fmt_access(r, acc, sizeof(acc), BUS_MMIO, (uint64_t)logread_int(c, 9),
+			   (uint32_t)logread_int(c, 10), 1, logread_int(c, 11),
+			   logread_blob(c, 12), logread_bytes(c, 12), logread_text(c, 13));
+	fprintf(r->out, "  %c seq %" PRIu64 " vcpu %d %s%s%s\n", s == h->seq ? '>' : ' ', s,
+		(int)logread_int(c, 1), replay_reason_name(r, (uint32_t)logread_int(c, 2)),
+		*acc ? " " : "", acc);
+	return 0;
+}
+
 static void report_history(struct replay *r, uint64_t seq)
 {
 	static const char sql[] =
@@ -66,57 +95,27 @@ static void report_history(struct replay *r, uint64_t seq)
 		" p.device, m.gpa, m.len, m.is_write, m.data, m.device"
 		" FROM exits e LEFT JOIN pio p ON p.seq = e.seq LEFT JOIN mmio m ON m.seq = e.seq"
 		" WHERE e.seq BETWEEN ?1 AND ?2 ORDER BY e.seq";
-	sqlite3_stmt *st = NULL;
-	char acc[400];
+	struct history h = { r, seq };
 
-	if (sqlite3_prepare_v2(r->db, sql, -1, &st, NULL) != SQLITE_OK)
-		return;
-	sqlite3_bind_int64(st, 1, seq > HISTORY ? (sqlite3_int64)(seq - HISTORY) : 1);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)seq);
 	fprintf(r->out, "  exits up to it:\n");
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		uint64_t s = (uint64_t)sqlite3_column_int64(st, 0);
-		int base = sqlite3_column_type(st, 3) != SQLITE_NULL ? 3
-			   : sqlite3_column_type(st, 9) != SQLITE_NULL ? 9 : -1;
+	logread_query(&r->log, sql, seq > HISTORY ? (int64_t)(seq - HISTORY) : 1, (int64_t)seq,
+		      history_row, &h);
+}
 
-		acc[0] = 0;
-		if (base == 3)
-			fmt_access(r, acc, sizeof(acc), BUS_PIO,
-				   (uint64_t)sqlite3_column_int64(st, 3),
-				   (uint32_t)sqlite3_column_int(st, 4),
-				   (uint32_t)sqlite3_column_int(st, 5),
-				   sqlite3_column_int(st, 6), sqlite3_column_blob(st, 7),
-				   (size_t)sqlite3_column_bytes(st, 7),
-				   (const char *)sqlite3_column_text(st, 8));
-		else if (base == 9)
-			fmt_access(r, acc, sizeof(acc), BUS_MMIO,
-				   (uint64_t)sqlite3_column_int64(st, 9),
-				   (uint32_t)sqlite3_column_int(st, 10), 1,
-				   sqlite3_column_int(st, 11), sqlite3_column_blob(st, 12),
-				   (size_t)sqlite3_column_bytes(st, 12),
-				   (const char *)sqlite3_column_text(st, 13));
-		fprintf(r->out, "  %c seq %" PRIu64 " vcpu %d %s%s%s\n", s == seq ? '>' : ' ', s,
-			sqlite3_column_int(st, 1),
-			replay_reason_name(r, (uint32_t)sqlite3_column_int(st, 2)),
-			*acc ? " " : "", acc);
-	}
-	sqlite3_finalize(st);
+static int vcpu_row(void *arg, const struct log_cur *c)
+{
+	*(int *)arg = (int)logread_int(c, 0);
+	return 0;
 }
 
 static int report_vcpu(struct replay *r, uint64_t seq)
 {
-	sqlite3_stmt *st = NULL;
 	int v = -1;
 
 	if (seq == r->seq)
 		return (int)r->vcpu;
-	if (sqlite3_prepare_v2(r->db, "SELECT vcpu FROM exits WHERE seq = ?1", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-		if (sqlite3_step(st) == SQLITE_ROW)
-			v = sqlite3_column_int(st, 0);
-	}
-	sqlite3_finalize(st);
+	logread_query(&r->log, "SELECT vcpu FROM exits WHERE seq = ?1", (int64_t)seq, 0,
+		      vcpu_row, &v);
 	return v;
 }
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "replayer/replay_int.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 
 void replay_error(struct replay *r, const char *fmt, ...)
 {
@@ -35,142 +35,147 @@ const char *replay_reason_name(struct replay *r, uint32_t reason)
 	return buf;
 }
 
-static int setup_meta(struct replay *r)
+static int reason_row(void *arg, const struct log_cur *c)
 {
-	sqlite3_stmt *st = NULL;
-	char v[64];
+	struct replay *r = arg;
+	int64_t reason = logread_int(c, 0);
+	const char *n = logread_text(c, 1);
 
-	r->exit_count = -1;
-	if (store_meta_get(r->db, "exit_count", v, sizeof(v)) == 0)
-		r->exit_count = strtoll(v, NULL, 10);
-	if (store_meta_get(r->db, "end_reason", r->end_reason, sizeof(r->end_reason)))
-		r->end_reason[0] = 0;
-	/* The board's clock and memory size, as the recorder built them. */
-	if (store_meta_get(r->db, "rtc_epoch", v, sizeof(v)) == 0)
-		r->cfg.rtc_epoch = strtoull(v, NULL, 10);
-	if (store_meta_get(r->db, "mem_mb", v, sizeof(v)) == 0)
-		r->cfg.ram_bytes = strtoull(v, NULL, 10) << 20;
-	if (sqlite3_prepare_v2(r->db, "SELECT reason, name FROM exit_reasons", -1, &st,
-			       NULL) != SQLITE_OK)
-		return 0; /* names are for reports only */
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		int reason = sqlite3_column_int(st, 0);
-		const unsigned char *n = sqlite3_column_text(st, 1);
-
-		if (reason >= 0 && reason < 64 && n && !r->reason_names[reason])
-			r->reason_names[reason] = strdup((const char *)n);
-	}
-	sqlite3_finalize(st);
+	if (reason >= 0 && reason < 64 && n && !r->reason_names[reason])
+		r->reason_names[reason] = strdup(n);
 	return 0;
 }
 
-static void copy_col(sqlite3_stmt *st, int i, char *buf, size_t len)
+static int setup_meta(struct replay *r)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
+	char v[64];
 
-	snprintf(buf, len, "%s", t ? (const char *)t : "");
+	r->exit_count = -1;
+	if (logread_meta(&r->log, "exit_count", v, sizeof(v)) == 0)
+		r->exit_count = strtoll(v, NULL, 10);
+	if (logread_meta(&r->log, "end_reason", r->end_reason, sizeof(r->end_reason)))
+		r->end_reason[0] = 0;
+	/* The board's clock and memory size, as the recorder built them. */
+	if (logread_meta(&r->log, "rtc_epoch", v, sizeof(v)) == 0)
+		r->cfg.rtc_epoch = strtoull(v, NULL, 10);
+	if (logread_meta(&r->log, "mem_mb", v, sizeof(v)) == 0)
+		r->cfg.ram_bytes = strtoull(v, NULL, 10) << 20;
+	/* names are for reports only: a recording without them still replays */
+	logread_query(&r->log, "SELECT reason, name FROM exit_reasons", 0, 0, reason_row, r);
+	return 0;
+}
+
+static void copy_col(const struct log_cur *c, int i, char *buf, size_t len)
+{
+	const char *t = logread_text(c, i);
+
+	snprintf(buf, len, "%s", t ? t : "");
+}
+
+/* One disks row -> r->cfg and r->disks[n]; -EINVAL after an error line. */
+static int disk_row(void *arg, const struct log_cur *c)
+{
+	struct replay *r = arg;
+	int n = r->cfg.ndisks;
+	struct replay_disk *d;
+	char kind[32];
+	int k;
+
+	if (n >= BOARD_MAX_DISKS || logread_int(c, 0) != n) {
+		replay_error(r, "%s: damaged recording: disks table is not indexed 0..%d",
+			     r->o->db, BOARD_MAX_DISKS - 1);
+		r->row_err = -EINVAL;
+		return -EINVAL;
+	}
+	d = &r->disks[n];
+	copy_col(c, 1, d->device, sizeof(d->device));
+	copy_col(c, 2, kind, sizeof(kind));
+	copy_col(c, 3, d->rec_path, sizeof(d->rec_path));
+	copy_col(c, 5, d->initial, sizeof(d->initial));
+	copy_col(c, 6, d->final, sizeof(d->final));
+	k = board_disk_kind_parse(kind);
+	if (k < 0) {
+		replay_error(r, "%s: disk %d has kind '%s', which this build does not know",
+			     r->o->db, n, kind);
+		r->row_err = -EINVAL;
+		return -EINVAL;
+	}
+	r->cfg.disks[n].kind = (enum disk_kind)k;
+	r->cfg.disks[n].sectors = (uint64_t)logread_int(c, 4);
+	r->cfg.ndisks = n + 1;
+	return 0;
+}
+
+/* The query's own failure (not a row's, which printed its line). */
+static int setup_query_failed(struct replay *r, int rc, bool row_said)
+{
+	if (row_said)
+		return rc;
+	if (rc == -EINVAL)
+		replay_error(r, "%s: not a complete exitlog recording (%s)", r->o->db,
+			     logread_errmsg(&r->log));
+	else
+		replay_error(r, "%s: damaged recording: %s", r->o->db, logread_errmsg(&r->log));
+	return -EINVAL;
 }
 
 /* The disks table -> r->cfg and r->disks[] (paths, hashes). */
 static int setup_disks_table(struct replay *r)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = 0, n = 0;
+	int rc;
 
-	if (sqlite3_prepare_v2(r->db, "SELECT idx, device, kind, path, sectors, initial_sha256,"
-			       " final_sha256 FROM disks ORDER BY idx", -1, &st, NULL) != SQLITE_OK) {
-		replay_error(r, "%s: not a complete exitlog recording (%s)", r->o->db,
-			     sqlite3_errmsg(r->db));
+	r->cfg.ndisks = 0;
+	r->row_err = 0;
+	rc = logread_query(&r->log, "SELECT idx, device, kind, path, sectors, initial_sha256,"
+			   " final_sha256 FROM disks ORDER BY idx", 0, 0, disk_row, r);
+	return rc ? setup_query_failed(r, rc, r->row_err != 0) : 0;
+}
+
+/* One devices row: it must be a device of this build's board. */
+static int device_row(void *arg, const struct log_cur *c)
+{
+	struct replay *r = arg;
+	const char *name = logread_text(c, 0);
+	const char *kind = logread_text(c, 1);
+	const struct board_dev *d = name ? board_find(&r->board, name) : NULL;
+
+	r->nrows++;
+	if (!d || !kind || strcmp(d->kind, kind)) {
+		replay_error(r, "%s: the recording's board has device %s (%s), which this "
+			     "build's board does not have; it cannot be replayed here",
+			     r->o->db, name ? name : "NULL", kind ? kind : "NULL");
+		r->row_err = -EINVAL;
 		return -EINVAL;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		struct replay_disk *d = &r->disks[n];
-		char kind[32];
-		int k;
-
-		if (n >= BOARD_MAX_DISKS || sqlite3_column_int(st, 0) != n) {
-			replay_error(r, "%s: damaged recording: disks table is not indexed 0..%d",
-				     r->o->db, BOARD_MAX_DISKS - 1);
-			rc = -EINVAL;
-			goto out;
-		}
-		copy_col(st, 1, d->device, sizeof(d->device));
-		copy_col(st, 2, kind, sizeof(kind));
-		copy_col(st, 3, d->rec_path, sizeof(d->rec_path));
-		copy_col(st, 5, d->initial, sizeof(d->initial));
-		copy_col(st, 6, d->final, sizeof(d->final));
-		k = board_disk_kind_parse(kind);
-		if (k < 0) {
-			replay_error(r, "%s: disk %d has kind '%s', which this build does not know",
-				     r->o->db, n, kind);
-			rc = -EINVAL;
-			goto out;
-		}
-		r->cfg.disks[n].kind = (enum disk_kind)k;
-		r->cfg.disks[n].sectors = (uint64_t)sqlite3_column_int64(st, 4);
-		n++;
-	}
-	if (rc != SQLITE_DONE) {
-		replay_error(r, "%s: damaged recording: %s", r->o->db, sqlite3_errmsg(r->db));
-		rc = -EINVAL;
-		goto out;
-	}
-	rc = 0;
-	r->cfg.ndisks = n;
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return 0;
 }
 
 /* The recording's devices rows must be exactly the board's devices. */
 static int setup_check_devices(struct replay *r)
 {
-	sqlite3_stmt *st = NULL;
-	int rc, nrows = 0;
+	int rc;
 
-	if (sqlite3_prepare_v2(r->db, "SELECT name, kind FROM devices", -1, &st, NULL) != SQLITE_OK) {
-		replay_error(r, "%s: not a complete exitlog recording (%s)", r->o->db,
-			     sqlite3_errmsg(r->db));
+	r->nrows = 0;
+	r->row_err = 0;
+	rc = logread_query(&r->log, "SELECT name, kind FROM devices", 0, 0, device_row, r);
+	if (rc)
+		return setup_query_failed(r, rc, r->row_err != 0);
+	if (r->nrows != r->board.ndevs) {
+		replay_error(r, "%s: the recording's board has %d devices, this build's board for "
+			     "its disks has %d; it cannot be replayed here", r->o->db, r->nrows,
+			     r->board.ndevs);
 		return -EINVAL;
 	}
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		const char *kind = (const char *)sqlite3_column_text(st, 1);
-		const struct board_dev *d = name ? board_find(&r->board, name) : NULL;
-
-		nrows++;
-		if (!d || !kind || strcmp(d->kind, kind)) {
-			replay_error(r, "%s: the recording's board has device %s (%s), which this "
-				     "build's board does not have; it cannot be replayed here",
-				     r->o->db, name ? name : "NULL", kind ? kind : "NULL");
-			rc = -EINVAL;
-			goto out;
-		}
-	}
-	if (rc != SQLITE_DONE) {
-		replay_error(r, "%s: damaged recording: %s", r->o->db, sqlite3_errmsg(r->db));
-		rc = -EINVAL;
-		goto out;
-	}
-	rc = 0;
-	if (nrows != r->board.ndevs) {
-		replay_error(r, "%s: the recording's board has %d devices, this build's board for "
-			     "its disks has %d; it cannot be replayed here", r->o->db, nrows,
-			     r->board.ndevs);
-		rc = -EINVAL;
-	}
-	for (int i = 0; !rc && i < r->cfg.ndisks; i++) {
+	for (int i = 0; i < r->cfg.ndisks; i++) {
 		const char *dev = r->board.disk_dev[i];
 
 		if (!dev || strcmp(dev, r->disks[i].device)) {
 			replay_error(r, "%s: disk %d is attached to %s in the recording, to %s here",
 				     r->o->db, i, r->disks[i].device, dev ? dev : "nothing");
-			rc = -EINVAL;
+			return -EINVAL;
 		}
 	}
-out:
-	sqlite3_finalize(st);
-	return rc;
+	return 0;
 }
 
 static int setup_open_disk(struct replay *r, int i)
@@ -211,7 +216,7 @@ int replay_setup_open(struct replay *r)
 	char err[512];
 	int rc;
 
-	rc = replay_open_db(r->o->db, &r->db, err, sizeof(err));
+	rc = logread_open(&r->log, r->o->db, err, sizeof(err));
 	if (rc) {
 		replay_error(r, "%s", err);
 		return rc;
@@ -244,14 +249,13 @@ int replay_setup_open(struct replay *r)
 			     r->o->device);
 		return -EINVAL;
 	}
-	rc = replay_log_open(&r->log, r->db, r->o->until, err, sizeof(err));
+	rc = logread_cursors(&r->log, r->o->until, err, sizeof(err));
 	if (rc) {
 		replay_error(r, "%s: %s", r->o->db, err);
 		return rc;
 	}
-	r->have_log = true;
-	if (replay_log_prime(&r->log)) {
-		replay_error(r, "%s: damaged recording: %s", r->o->db, sqlite3_errmsg(r->db));
+	if (logread_prime(&r->log)) {
+		replay_error(r, "%s: damaged recording: %s", r->o->db, logread_errmsg(&r->log));
 		return -EIO;
 	}
 	return 0;
@@ -259,9 +263,6 @@ int replay_setup_open(struct replay *r)
 
 void replay_setup_close(struct replay *r)
 {
-	if (r->have_log)
-		replay_log_close(&r->log);
-	r->have_log = false;
 	for (int i = 0; i < BOARD_MAX_DISKS; i++) {
 		overlay_close(r->disks[i].ov);
 		r->disks[i].ov = NULL;
@@ -274,6 +275,5 @@ void replay_setup_close(struct replay *r)
 		free((void *)r->reason_names[i]);
 		r->reason_names[i] = NULL;
 	}
-	sqlite3_close(r->db);
-	r->db = NULL;
+	logread_close(&r->log); /* the cursors and the database */
 }

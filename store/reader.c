@@ -14,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "store/store.h"
+#include "store/store_int.h"
 
 #define SQLITE_MAGIC "SQLite format 3"  /* 15 chars + the NUL = 16 bytes */
 
@@ -236,4 +236,9 @@ int store_meta_get(sqlite3 *db, const char *key, char *buf, size_t len)
 	}
 	sqlite3_finalize(st);
 	return ret;
+}
+
+void store_close_ro(store_rdb *db)
+{
+	sqlite3_close(db);
 }

@@ -25,11 +25,16 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <sqlite3.h>
-
 #define STORE_SCHEMA_VERSION 1
 
 struct store;
+struct logread;
+struct sqlite3;
+
+/* A read-only connection to a recording (store_open_ro): the analyzer's
+ * handle.  Callers outside store/ and analyzer/ only pass it along and
+ * close it with store_close_ro(). */
+typedef struct sqlite3 store_rdb;
 
 struct rec_exit {
 	uint64_t seq;
@@ -122,19 +127,50 @@ int store_meta_setf(struct store *s, const char *key, const char *fmt, ...)
 /* Run arbitrary SQL on the writer's connection (board tables at start).
  * Synchronous: only before the first store_put_*() or after store_flush(). */
 int store_exec(struct store *s, const char *sql, char *err, size_t errlen);
-/* The writer's connection, for prepared inserts of board rows; same rule. */
-sqlite3 *store_db(struct store *s);
+
+/*
+ * The board description (devices, regions, registers, disks), written in
+ * one transaction before the run: store_board_begin(), one call per row
+ * (text is used by pointer until the next call), store_board_end() commits
+ * (or rolls back after an error: the first error wins, later calls return
+ * it and do nothing).  Each returns 0 or -errno; store_board_end() puts one
+ * line in err and always frees b.
+ */
+struct store_board;
+int store_board_begin(struct store *s, struct store_board **b);
+int store_board_device(struct store_board *b, const char *name, const char *kind,
+		       int irq, int disk);                    /* irq/disk -1: NULL */
+int store_board_region(struct store_board *b, const char *space, uint64_t base,
+		       uint64_t len, const char *device);
+int store_board_register(struct store_board *b, const char *space, uint64_t addr,
+			 bool is_write, const char *device, const char *name);
+int store_board_disk(struct store_board *b, int idx, const char *device, const char *kind,
+		     const char *path, uint64_t sectors, const char *initial_sha256);
+int store_board_end(struct store_board *b, char *err, size_t errlen);
+
+/*
+ * Copy the rows of `table` (those matching the SQL condition `where`, or
+ * all) from the recording `src` into `dst` under the same column names;
+ * for meta, keys for which skip_meta() is true and schema_version are left
+ * out.  A table the source does not have copies nothing.  Same rule as
+ * store_exec().  0, or -errno with one line in err.
+ */
+int store_copy_rows(struct store *dst, struct logread *src, const char *table,
+		    const char *where, bool (*skip_meta)(const char *key),
+		    char *err, size_t errlen);
 
 /* Producer side: never blocks on disk; returns 0 or -ENOSPC for a payload
- * larger than the side buffer can ever hold (then nothing is logged). */
-int store_put_exit(struct store *s, const struct rec_exit *r);
-int store_put_pio(struct store *s, const struct rec_pio *r);
-int store_put_mmio(struct store *s, const struct rec_mmio *r);
-int store_put_blk(struct store *s, const struct rec_blk *r);
-int store_put_irq(struct store *s, const struct rec_irq *r);
-int store_put_dma(struct store *s, const struct rec_dma *r);
-int store_put_info(struct store *s, const struct rec_info *r);
-int store_put_kexit(struct store *s, const struct rec_kexit *r);
+ * larger than the side buffer can ever hold (then nothing is logged).  A
+ * caller must look at the result (the recording would miss a row). */
+#define STORE_MUST_CHECK __attribute__((warn_unused_result))
+int store_put_exit(struct store *s, const struct rec_exit *r) STORE_MUST_CHECK;
+int store_put_pio(struct store *s, const struct rec_pio *r) STORE_MUST_CHECK;
+int store_put_mmio(struct store *s, const struct rec_mmio *r) STORE_MUST_CHECK;
+int store_put_blk(struct store *s, const struct rec_blk *r) STORE_MUST_CHECK;
+int store_put_irq(struct store *s, const struct rec_irq *r) STORE_MUST_CHECK;
+int store_put_dma(struct store *s, const struct rec_dma *r) STORE_MUST_CHECK;
+int store_put_info(struct store *s, const struct rec_info *r) STORE_MUST_CHECK;
+int store_put_kexit(struct store *s, const struct rec_kexit *r) STORE_MUST_CHECK;
 
 /* Wait until every record put so far is in the database (committed). */
 int store_flush(struct store *s);
@@ -155,10 +191,13 @@ int store_close(struct store *s);
  * -errno (-ENOENT missing, -EINVAL not an exitlog database or damaged,
  * -EPROTO newer schema) with one line in err.  Caller sqlite3_close()s.
  */
-int store_open_ro(const char *path, sqlite3 **db, char *err, size_t errlen);
+int store_open_ro(const char *path, struct sqlite3 **db, char *err, size_t errlen);
+
+/* Close a connection of store_open_ro(); NULL is a no-op. */
+void store_close_ro(store_rdb *db);
 
 /* Read a meta value into buf; 0, or -ENOENT when absent. */
-int store_meta_get(sqlite3 *db, const char *key, char *buf, size_t len);
+int store_meta_get(struct sqlite3 *db, const char *key, char *buf, size_t len);
 
 /*
  * Format one line (printf-style) into err, newlines and carriage returns

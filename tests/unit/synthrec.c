@@ -11,14 +11,17 @@
 #include <unistd.h>
 
 #include <linux/kvm.h>
+#include <sqlite3.h>
 
-#include "devices/blkraw.h"
+#include "util/err.h"
+#include "backends/blkraw.h"
 #include "devices/board.h"
+#include "devices/dispatch.h"
 #include "recorder/boardlog.h"
 #include "recorder/hostlive.h"
 #include "recorder/vm.h"
 #include "replayer/replay.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 #include "store/store.h"
 #include "tests/unit/synthrec.h"
 
@@ -32,6 +35,7 @@ struct synthrec {
 	struct blkraw disks[BOARD_MAX_DISKS];
 	char paths[BOARD_MAX_DISKS][1024];
 	struct hostlive hl;
+	struct dispatch disp;
 	uint64_t seq;
 	uint8_t buf[65536];
 };
@@ -48,22 +52,22 @@ static int synth_meta(struct synthrec *s, char (*hashes)[65])
 	const char *paths[BOARD_MAX_DISKS];
 	int rc = 0;
 
-	rc |= store_meta_set(s->st, "tool_version", "synthrec");
-	rc |= store_meta_set(s->st, "kvm_api_version", "12");
-	rc |= store_meta_set(s->st, "guest", "synthetic");
-	rc |= store_meta_set(s->st, "guest_kind", "flat");
-	rc |= store_meta_set(s->st, "started_at", "2000-01-01T00:00:00Z");
-	rc |= store_meta_set(s->st, "mem_mb", "1");
-	rc |= store_meta_set(s->st, "vcpus", "1");
-	rc |= store_meta_set(s->st, "logging", "on");
+	rc = err_first(rc, store_meta_set(s->st, "tool_version", "synthrec"));
+	rc = err_first(rc, store_meta_set(s->st, "kvm_api_version", "12"));
+	rc = err_first(rc, store_meta_set(s->st, "guest", "synthetic"));
+	rc = err_first(rc, store_meta_set(s->st, "guest_kind", "flat"));
+	rc = err_first(rc, store_meta_set(s->st, "started_at", "2000-01-01T00:00:00Z"));
+	rc = err_first(rc, store_meta_set(s->st, "mem_mb", "1"));
+	rc = err_first(rc, store_meta_set(s->st, "vcpus", "1"));
+	rc = err_first(rc, store_meta_set(s->st, "logging", "on"));
 	for (int i = 0; i < s->cfg.ndisks; i++) {
 		char k[64];
 
 		paths[i] = s->paths[i];
 		snprintf(k, sizeof(k), "disk%d.path", i);
-		rc |= store_meta_set(s->st, k, s->paths[i]);
+		rc = err_first(rc, store_meta_set(s->st, k, s->paths[i]));
 		snprintf(k, sizeof(k), "disk%d.initial_sha256", i);
-		rc |= store_meta_set(s->st, k, hashes[i]);
+		rc = err_first(rc, store_meta_set(s->st, k, hashes[i]));
 	}
 	if (rc)
 		return -EIO;
@@ -110,6 +114,7 @@ int synthrec_open(struct synthrec **out, const char *db,
 		goto fail;
 	}
 	hostlive_init(&s->hl, s->st, &s->vm, &s->board, s->disks, ndisks);
+	dispatch_init(&s->disp, &s->board.bus);
 	*out = s;
 	return 0;
 fail:
@@ -135,8 +140,13 @@ int synthrec_exit(struct synthrec *s, const struct synth_access *a, void *answer
 	if (reason == KVM_EXIT_IO) {
 		uint32_t count = a->count ? a->count : 1;
 		size_t n = (size_t)a->size * count;
-		const struct bus_region *r = NULL;
+		struct dispatch_access da = {
+			.space = BUS_PIO, .addr = a->port, .size = a->size, .count = count,
+			.is_write = a->is_write, .data = s->buf,
+		};
+		struct dispatch_result res;
 		struct rec_pio p;
+		int rc;
 
 		if (n > sizeof(s->buf))
 			return -E2BIG;
@@ -144,15 +154,25 @@ int synthrec_exit(struct synthrec *s, const struct synth_access *a, void *answer
 			memcpy(s->buf, a->data, n);
 		else
 			memset(s->buf, 0, n);
-		for (uint32_t i = 0; i < count; i++)
-			r = bus_access(&s->board.bus, BUS_PIO, &h, a->port,
-				       s->buf + (size_t)i * a->size, a->size, a->is_write, NULL);
+		dispatch_access(&s->disp, &h, &da, &res);
+		if (res.err) {
+			char detail[160];
+			struct rec_info info = { .seq = s->seq, .code = res.err, .detail = detail };
+
+			s->hl.dev_errors++;
+			dispatch_describe(&da, res.region, res.err, detail, sizeof(detail));
+			rc = store_put_info(s->st, &info);
+			if (rc)
+				return rc;
+		}
 		p = (struct rec_pio){
 			.seq = s->seq, .port = a->port, .size = a->size,
 			.is_write = a->is_write, .count = count, .data = s->buf,
-			.device = r ? r->name : NULL,
+			.device = res.region ? res.region->name : NULL,
 		};
-		store_put_pio(s->st, &p);
+		rc = store_put_pio(s->st, &p);
+		if (rc)
+			return rc;
 		if (answer)
 			memcpy(answer, s->buf, n);
 	}
@@ -183,10 +203,10 @@ int synthrec_close(struct synthrec *s, const char *end_reason)
 	int rc = 0;
 
 	hostlive_console_flush(&s->hl);
-	rc |= store_flush(s->st);
-	rc |= store_meta_set(s->st, "end_reason", end_reason);
-	rc |= store_meta_setf(s->st, "exit_count", "%llu", (unsigned long long)s->seq);
-	rc |= store_meta_setf(s->st, "device_errors", "%d", s->hl.dev_errors);
+	rc = err_first(rc, store_flush(s->st));
+	rc = err_first(rc, store_meta_set(s->st, "end_reason", end_reason));
+	rc = err_first(rc, store_meta_setf(s->st, "exit_count", "%llu", (unsigned long long)s->seq));
+	rc = err_first(rc, store_meta_setf(s->st, "device_errors", "%d", s->hl.dev_errors));
 	for (int i = 0; i < s->cfg.ndisks; i++) {
 		char k[64], hex[65], sql[160];
 
@@ -196,11 +216,11 @@ int synthrec_close(struct synthrec *s, const char *end_reason)
 			continue;
 		}
 		snprintf(k, sizeof(k), "disk%d.final_sha256", i);
-		rc |= store_meta_set(s->st, k, hex);
+		rc = err_first(rc, store_meta_set(s->st, k, hex));
 		snprintf(sql, sizeof(sql), "UPDATE disks SET final_sha256='%s' WHERE idx=%d", hex, i);
-		rc |= store_exec(s->st, sql, NULL, 0);
+		rc = err_first(rc, store_exec(s->st, sql, NULL, 0));
 	}
-	rc |= store_close(s->st);
+	rc = err_first(rc, store_close(s->st));
 	board_destroy(&s->board);
 	for (int i = 0; i < s->cfg.ndisks; i++)
 		blkraw_close(&s->disks[i]);

@@ -17,6 +17,7 @@
 #include <sys/stat.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
 #include "analyzer/analyzer.h"
 #include "store/embedded.h"

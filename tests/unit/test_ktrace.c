@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 #include <event-parse.h>
@@ -28,7 +29,8 @@
 #include <sqlite3.h>
 #include <trace-seq.h>
 
-#include "recorder/ktrace.h"
+#include "ktrace/ktrace.h"
+#include "store/store.h"
 #include "store/embedded.h"
 
 static const char *const test_events[] = {
@@ -378,7 +380,7 @@ static void test_ktrace_saved_page(void **state)
 
 struct page_log {
 	struct ktrace_log *log;
-	sqlite3_stmt *ins;      /* exits rows from kvm_userspace_exit */
+	struct store *st;       /* exits rows from kvm_userspace_exit */
 	int seq;
 	uint64_t t0;
 };
@@ -393,11 +395,12 @@ static int log_rec(struct tep_handle *tep, struct tep_record *rec, void *ctx)
 		unsigned long long reason;
 		assert_int_equal(tep_get_field_val(NULL, ev, "reason", rec, &reason, 0), 0);
 		/* the VMM stamps its exit just after KVM_RUN returned */
-		sqlite3_bind_int64(pl->ins, 1, ++pl->seq);
-		sqlite3_bind_int64(pl->ins, 2, (int64_t)reason);
-		sqlite3_bind_int64(pl->ins, 3, (int64_t)(rec->ts - pl->t0 + 500));
-		assert_int_equal(sqlite3_step(pl->ins), SQLITE_DONE);
-		sqlite3_reset(pl->ins);
+		struct rec_exit e = {
+			.seq = (uint64_t)++pl->seq, .vcpu = 0, .reason = (uint32_t)reason,
+			.t_ns = rec->ts - pl->t0 + 500,
+		};
+
+		assert_int_equal(store_put_exit(pl->st, &e), 0);
 	}
 	return 0;
 }
@@ -419,26 +422,28 @@ static void test_ktrace_log_write(void **state)
 	struct tep_handle *tep = *state;
 	struct page_log pl = { 0 };
 	struct ktrace_log_stats st;
-	char err[256] = "";
+	char err[256] = "", dir[64], path[128];
 	sqlite3 *db;
 
-	assert_int_equal(sqlite3_open(":memory:", &db), SQLITE_OK);
-	assert_non_null(embedded_get("schema/exitlog.sql"));
-	assert_int_equal(sqlite3_exec(db, embedded_get("schema/exitlog.sql"), NULL, NULL, NULL),
-			 SQLITE_OK);
-	assert_int_equal(sqlite3_prepare_v2(db, "INSERT INTO exits(seq,vcpu,reason,t_ns)"
-					    " VALUES(?,0,?,?)", -1, &pl.ins, NULL), SQLITE_OK);
+	snprintf(dir, sizeof(dir), "/tmp/test_ktrace_XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/k.db", dir);
+	assert_int_equal(store_create(&pl.st, path, false, err, sizeof(err)), 0);
 	assert_int_equal(ktrace_log_new(&pl.log, tep), 0);
 	pl.t0 = 10218000000ull;             /* just before the page's first record */
 	for_page(tep, log_rec, &pl);
-	sqlite3_finalize(pl.ins);
+	assert_int_equal(store_flush(pl.st), 0);
 	ktrace_log_stats(pl.log, &st);
 	assert_int_equal(st.events, 47);
 	assert_int_equal(st.exits, 14);
 	assert_int_equal(st.entries, 14);
 	assert_int_equal(st.first_ts, 10218622470ull);
-	assert_int_equal(ktrace_log_write(pl.log, db, pl.t0, err, sizeof(err)), 0);
+	assert_int_equal(ktrace_log_write(pl.log, pl.st, pl.t0, err, sizeof(err)), 0);
+	ktrace_log_stats(pl.log, &st);
+	assert_int_equal(st.vcpus, 1);
 	ktrace_log_free(pl.log);
+	assert_int_equal(store_close(pl.st), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 
 	assert_int_equal(q1(db, "SELECT count(*) FROM exits"), 7);
 	assert_int_equal(q1(db, "SELECT count(*) FROM kernel_exits"), 14);
@@ -474,6 +479,8 @@ static void test_ktrace_log_write(void **state)
 			    " WHERE u.reason = e.reason AND u.errno = 0"), 7);
 	assert_int_equal(q1(db, "SELECT count(*) FROM kernel_events"), 0);
 	sqlite3_close(db);
+	unlink(path);
+	rmdir(dir);
 }
 
 int main(void)

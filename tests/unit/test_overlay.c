@@ -19,8 +19,8 @@
 
 #include <cmocka.h>
 
-#include "devices/overlay.h"
-#include "store/sha256.h"
+#include "backends/overlay.h"
+#include "util/sha256.h"
 
 #define NSEC 256
 

@@ -3,12 +3,15 @@
  * the recorder's real board, live host interface and store, no KVM):
  * clean replays of an ATA session and a UART hello, the base image
  * byte-identical after; a changed IN byte or blk data hash -> status 1 and
- * a report naming the seq; missing / wrong-hash disks, truncated, foreign
+ * a report naming the seq; a device that refuses on replay an access the
+ * recording says it accepted, or the other way round (exit_info) ->
+ * a divergence at that seq; missing / wrong-hash disks, truncated, foreign
  * and newer databases, unknown devices, gaps -> status 2 and nothing
  * written; --until, --device, --keep-going; and the determinism check:
  * replay DB -o R1, replay R1 -o R2, DB = R1 = R2 table by table.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -20,14 +23,16 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/kvm.h>
 #include <sqlite3.h>
 
 #include "replayer/replay.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 #include "tests/unit/synthrec.h"
 
 static char dir[64];
 static char orig[128], recimg[128], rec[128], hello[128];
+static char refimg[128], refuse[128];
 static char out[65536], err[4096];
 
 static void path(char *buf, size_t len, const char *name)
@@ -66,6 +71,20 @@ static int setup(void **state)
 		return -1;
 	n = synthrec_hello_script(a, "hello\n");
 	if (synthrec_script(s, a, n) || synthrec_close(s, "hlt"))
+		return -1;
+	/* refuse.db: seq 1 a byte read of the ATA data port (the model refuses
+	 * it: -EINVAL, logged in exit_info), seq 2 a status read (accepted) */
+	path(refimg, sizeof(refimg), "refuse.img");
+	path(refuse, sizeof(refuse), "refuse.db");
+	if (synthrec_copy(orig, refimg))
+		return -1;
+	disks[0] = refimg;
+	if (synthrec_open(&s, refuse, disks, 1, e, sizeof(e)))
+		return -1;
+	a[0] = (struct synth_access)SYNTH_IN(0x1f0, 1);
+	a[1] = (struct synth_access)SYNTH_IN(0x1f7, 1);
+	a[2] = (struct synth_access){ .reason = KVM_EXIT_HLT };
+	if (synthrec_script(s, a, 3) || synthrec_close(s, "hlt"))
 		return -1;
 	return 0;
 }
@@ -205,6 +224,75 @@ static void test_replay_changed_blk_hash(void **state)
 	assert_non_null(strstr(out, "divergence at seq "));
 	assert_non_null(strstr(out, "data sha256"));
 	assert_non_null(strstr(out, "recording has 00"));
+}
+
+/* The recorded refusal replays clean: the model refuses the same access
+ * with the same code. */
+static void test_replay_device_error_same(void **state)
+{
+	struct replay_opts o;
+
+	(void)state;
+	assert_int_equal(query_int(refuse, "SELECT code FROM exit_info WHERE seq = 1"), -EINVAL);
+	assert_int_equal(query_int(refuse, "SELECT count(*) FROM exit_info"), 1);
+	opts_ata(&o, refuse);
+	assert_int_equal(run(&o), 0);
+	assert_non_null(strstr(out, "replay: 3 exits"));
+	assert_non_null(strstr(out, "clean"));
+}
+
+/* The model refuses on replay an access the recording says it accepted
+ * (the recording's exit_info row removed: as if the model recorded had
+ * accepted the byte read): a divergence at that seq. */
+static void test_replay_device_error_refused_on_replay(void **state)
+{
+	struct replay_opts o;
+	char db[128];
+
+	(void)state;
+	path(db, sizeof(db), "refused.db");
+	assert_int_equal(synthrec_copy(refuse, db), 0);
+	{
+		sqlite3 *h;
+
+		assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(h, "DELETE FROM exit_info WHERE seq = 1", NULL, NULL,
+					      NULL), SQLITE_OK);
+		sqlite3_close(h);
+	}
+	opts_ata(&o, db);
+	assert_int_equal(run(&o), 1);
+	assert_non_null(strstr(out, "divergence at seq 1 (vcpu 0): device ata0, the model "
+			       "refused the access (ata0.data read 0x1f0: Invalid argument), "
+			       "the recording accepted it"));
+	assert_non_null(strstr(out, "1 divergence"));
+}
+
+/* The model accepts on replay an access the recording says it refused
+ * (an exit_info row added for the status read at seq 2). */
+static void test_replay_device_error_accepted_on_replay(void **state)
+{
+	struct replay_opts o;
+	char db[128];
+
+	(void)state;
+	path(db, sizeof(db), "accepted.db");
+	assert_int_equal(synthrec_copy(refuse, db), 0);
+	{
+		sqlite3 *h;
+
+		assert_int_equal(sqlite3_open(db, &h), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(h, "INSERT INTO exit_info VALUES (2, -22, "
+					      "'ata0.status read 0x1f7: Invalid argument')",
+					      NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(h);
+	}
+	opts_ata(&o, db);
+	assert_int_equal(run(&o), 1);
+	assert_non_null(strstr(out, "divergence at seq 2 (vcpu 0): device ata0, the model "
+			       "accepted the access, the recording refused it (ata0.status "
+			       "read 0x1f7: Invalid argument)"));
+	assert_null(strstr(out, "divergence at seq 1 "));
 }
 
 static void test_replay_keep_going(void **state)
@@ -362,6 +450,9 @@ int main(void)
 		cmocka_unit_test(test_replay_hello_clean),
 		cmocka_unit_test(test_replay_changed_in_byte),
 		cmocka_unit_test(test_replay_changed_blk_hash),
+		cmocka_unit_test(test_replay_device_error_same),
+		cmocka_unit_test(test_replay_device_error_refused_on_replay),
+		cmocka_unit_test(test_replay_device_error_accepted_on_replay),
 		cmocka_unit_test(test_replay_keep_going),
 		cmocka_unit_test(test_replay_bad_disks),
 		cmocka_unit_test(test_replay_bad_databases),

@@ -21,17 +21,17 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
-#include "devices/overlay.h"
+#include "backends/overlay.h"
 #include "replayer/hostreplay.h"
 #include "store/embedded.h"
-#include "store/sha256.h"
+#include "util/sha256.h"
 
 static char dir[64], base[128];
 static uint8_t image[16 * 512];
 
 struct ctx {
 	sqlite3 *db;
-	struct replay_log log;
+	struct logread log;
 	struct overlay *ov;
 	struct hostreplay hr;
 	struct host h;
@@ -93,8 +93,9 @@ static struct ctx *ctx_new(const char *sql)
 	assert_int_equal(sqlite3_exec(c->db, embedded_get("schema/exitlog.sql"), NULL, NULL, NULL),
 			 SQLITE_OK);
 	assert_int_equal(sqlite3_exec(c->db, sql, NULL, NULL, NULL), SQLITE_OK);
-	assert_int_equal(replay_log_open(&c->log, c->db, 0, err, sizeof(err)), 0);
-	assert_int_equal(replay_log_prime(&c->log), 0);
+	c->log.db = c->db; /* logread_close() closes it */
+	assert_int_equal(logread_cursors(&c->log, 0, err, sizeof(err)), 0);
+	assert_int_equal(logread_prime(&c->log), 0);
 	assert_int_equal(overlay_open(&c->ov, base, 0, err, sizeof(err)), 0);
 	hostreplay_init(&c->hr, &c->log, NULL, &c->ov, 1, on_div, c);
 	c->h = hostreplay_host(&c->hr);
@@ -103,9 +104,8 @@ static struct ctx *ctx_new(const char *sql)
 
 static void ctx_free(struct ctx *c)
 {
-	replay_log_close(&c->log);
+	logread_close(&c->log);
 	overlay_close(c->ov);
-	sqlite3_close(c->db);
 	free(c);
 }
 
@@ -342,7 +342,7 @@ static void test_hostreplay_skip_and_rest(void **state)
 	hostreplay_rest(&c->hr);
 	assert_int_equal(c->hr.ndiv, 1);
 	assert_int_equal(c->last_seq, 9);
-	assert_int_equal(c->hr.irq->seq, REPLAY_SEQ_END);
+	assert_int_equal(c->hr.irq->seq, LOG_SEQ_END);
 	ctx_free(c);
 }
 

@@ -14,7 +14,7 @@
 
 #include <cmocka.h>
 
-#include "store/sha256.h"
+#include "util/sha256.h"
 
 static void hex_of(const void *p, size_t n, char out[65])
 {

@@ -23,9 +23,11 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <sqlite3.h>
 
-#include "store/sha256.h"
+#include "util/sha256.h"
 #include "store/store.h"
+#include "store/store_int.h" /* store_db(): the test looks inside */
 #include "store/writer.h"
 
 static char dir[64];
@@ -448,7 +450,9 @@ static void test_store_crashed_recording_opens(void **state)
 			_exit(1);
 		for (uint64_t seq = 1; seq <= 1000; seq++) {
 			struct rec_exit e = { .seq = seq, .reason = 2 };
-			store_put_exit(s, &e);
+
+			if (store_put_exit(s, &e))
+				_exit(3);
 		}
 		_exit(store_flush(s) ? 2 : 0);   /* no store_close: a crash */
 	}
@@ -788,9 +792,9 @@ static void bench(const char *name, uint64_t n, bool with_pio)
 			struct rec_pio pio = { .seq = seq, .port = 0x3f8, .size = 1,
 					       .is_write = 1, .count = 1, .data = &b,
 					       .device = "com1" };
-			store_put_pio(s, &pio);
+			assert_int_equal(store_put_pio(s, &pio), 0);
 		}
-		store_put_exit(s, &e);
+		assert_int_equal(store_put_exit(s, &e), 0);
 	}
 	c_put = clock_s(CLOCK_THREAD_CPUTIME_ID) - m0;
 	t_put = clock_s(CLOCK_MONOTONIC) - t0;

@@ -3,17 +3,16 @@
  * (run it in scripts/with-kvm): a tiny VMM runs a real-mode guest that does,
  * three times, OUT 0x3f8 (userspace IO), CPUID and RDMSR 0x1b (handled in the
  * kernel) and a store to unmapped 0x20000 (NPF -> userspace MMIO), then HLT
- * (no irqchip: userspace).  ktrace_start()/ktrace_stop_db() wrap the run; the
- * exits go into an in-memory (or the given) database with the real schema,
- * and the program prints kernel_exits per reason and checks that every
+ * (no irqchip: userspace).  ktrace_start()/ktrace_stop() wrap the run; the
+ * exits go through the store into /tmp/ktrace_probe.db (or the given path,
+ * replaced), and the program prints kernel_exits per reason and checks that every
  * userspace IO/MMIO/HLT exit has its kernel counterpart (user_seq).
  *
  * Not part of the build (tests/unit/data/ is not compiled); build by hand:
- *   make build/gen/embedded.c
+ *   make build/libexitlog.a
  *   cc -std=gnu11 -Wall -Wextra -Werror -I. -Ibuild/gen \
  *      $(pkg-config --cflags libtraceevent libtracefs) \
- *      -o build/ktrace_probe tests/unit/data/ktrace_probe.c recorder/ktrace.c \
- *      store/embedded.c build/gen/embedded.c \
+ *      -o build/ktrace_probe tests/unit/data/ktrace_probe.c build/libexitlog.a \
  *      $(pkg-config --libs sqlite3 libtraceevent libtracefs) -lpthread
  *   scripts/with-kvm build/ktrace_probe [DB]
  * Exit 0 when every check passes.
@@ -34,7 +33,7 @@
 #include <sqlite3.h>
 
 #include "recorder/ktrace.h"
-#include "store/embedded.h"
+#include "store/store.h"
 
 /* samples-like guest at 0x1000, see the comment above (nasm -f bin, org 0x1000). */
 static const uint8_t probe_guest[] = {
@@ -43,15 +42,6 @@ static const uint8_t probe_guest[] = {
 	0x20, 0x8e, 0xd8, 0xc6, 0x06, 0x00, 0x00, 0x01, 0x31, 0xc0, 0x8e, 0xd8,
 	0x4e, 0x75, 0xdc, 0xf4
 };
-
-/* ktrace_stop() refers to the store; this program uses ktrace_stop_db(). */
-struct store;
-sqlite3 *store_db(struct store *s);
-sqlite3 *store_db(struct store *s)
-{
-	(void)s;
-	return NULL;
-}
 
 static uint64_t probe_mono(void)
 {
@@ -92,7 +82,9 @@ int main(int argc, char **argv)
 	struct kvm_regs regs;
 	struct kvm_run *run;
 	struct ktrace *kt;
-	sqlite3_stmt *ins, *q;
+	const char *path = argc > 1 ? argv[1] : "/tmp/ktrace_probe.db";
+	struct store *st;
+	sqlite3_stmt *q;
 	sqlite3 *db;
 	char err[256];
 	uint8_t *ram;
@@ -100,9 +92,8 @@ int main(int argc, char **argv)
 	int kvm, vm, vcpu, rc, done = 0;
 	long mmap_size;
 
-	if (sqlite3_open(argc > 1 ? argv[1] : ":memory:", &db) != SQLITE_OK ||
-	    sqlite3_exec(db, embedded_get("schema/exitlog.sql"), NULL, NULL, NULL) != SQLITE_OK) {
-		fprintf(stderr, "probe: database: %s\n", sqlite3_errmsg(db));
+	if (store_create(&st, path, true, err, sizeof(err))) {
+		fprintf(stderr, "probe: %s\n", err);
 		return 2;
 	}
 	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -142,8 +133,6 @@ int main(int argc, char **argv)
 	regs.rflags = 2;
 	ioctl(vcpu, KVM_SET_REGS, &regs);
 
-	sqlite3_prepare_v2(db, "INSERT INTO exits(seq, vcpu, reason, t_ns) VALUES(?, 0, ?, ?)",
-			   -1, &ins, NULL);
 	t0 = probe_mono();
 	rc = ktrace_start(&kt, gettid(), t0, err, sizeof(err));
 	if (rc) {
@@ -157,11 +146,16 @@ int main(int argc, char **argv)
 			return 2;
 		}
 		seq++;
-		sqlite3_bind_int64(ins, 1, (int64_t)seq);
-		sqlite3_bind_int64(ins, 2, run->exit_reason);
-		sqlite3_bind_int64(ins, 3, (int64_t)(probe_mono() - t0));
-		sqlite3_step(ins);
-		sqlite3_reset(ins);
+		{
+			struct rec_exit e = { .seq = seq, .reason = run->exit_reason,
+					      .t_ns = probe_mono() - t0 };
+
+			if (store_put_exit(st, &e)) {
+				fprintf(stderr, "probe: store_put_exit failed\n");
+				ktrace_abort(kt);
+				return 2;
+			}
+		}
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:
 		case KVM_EXIT_MMIO:
@@ -174,10 +168,11 @@ int main(int argc, char **argv)
 			done = 2;
 		}
 	}
-	sqlite3_finalize(ins);
-	rc = ktrace_stop_db(kt, db, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "exitlog: %s\n", err);
+	rc = store_flush(st);
+	if (!rc)
+		rc = ktrace_stop(kt, st, err, sizeof(err));
+	if (store_close(st) || rc || sqlite3_open(path, &db) != SQLITE_OK) {
+		fprintf(stderr, "exitlog: %s\n", rc ? err : "closing or reopening the recording failed");
 		return 2;
 	}
 

@@ -16,10 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "devices/blkraw.h"
+#include "backends/blkraw.h"
 #include "devices/hostif.h"
-#include "devices/overlay.h"
-#include "store/sha256.h"
+#include "backends/overlay.h"
+#include "util/sha256.h"
 
 #define EMPTY UINT64_MAX
 

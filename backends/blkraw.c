@@ -10,7 +10,7 @@
 #include <unistd.h>
 #include <linux/fs.h>
 
-#include "devices/blkraw.h"
+#include "backends/blkraw.h"
 #include "devices/hostif.h"
 
 int blkraw_open(struct blkraw *d, const char *path, bool writable,
