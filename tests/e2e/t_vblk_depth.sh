@@ -13,7 +13,7 @@ record() {
 		dd if=/dev/zero of="$W/$d.img" bs=1M count=8 status=none
 		cp "$W/$d.img" "$W/$d-initial.img"
 	done
-	run rec timeout 900 $EXITLOG record -o "$W/depth.db" --virtio-disk "$W/a.img" --virtio-disk "$W/b.img" \
+	run rec timeout 600 $EXITLOG record -o "$W/depth.db" --virtio-disk "$W/a.img" --virtio-disk "$W/b.img" \
 		--initrd build/guest/initrd-aio.img --append "$APPEND" build/guest/vmlinuz
 }
 check() {
@@ -43,7 +43,7 @@ check() {
 		check_ge "$dev: interrupts raised" "$(q "$db" "SELECT count(*) FROM irqs WHERE device='$dev' AND level=1")" 20
 	done
 	check_eq "no device errors" "$(q "$db" "SELECT value FROM meta WHERE key='device_errors'")" 0
-	timeout 900 $EXITLOG replay "$db" --disk "$W/a-initial.img" --disk "$W/b-initial.img" > "$W/replay.out" 2> "$W/replay.err"
+	timeout 300 $EXITLOG replay "$db" --disk "$W/a-initial.img" --disk "$W/b-initial.img" > "$W/replay.out" 2> "$W/replay.err"
 	check_eq "replay of the whole session: exit status" "$?" 0
 	check_eq "replay: clean, both final hashes match" "$(grep -c 'clean; disk 0 final sha256 matches; disk 1 final sha256 matches' "$W/replay.out")" 1
 	echo "  (vblk depth: $(q "$db" "SELECT count(*) FROM exits") exits, $(q "$db" "SELECT count(*) FROM blk_requests") blk requests, $(q "$db" "SELECT (max(t_ns)/1000000000) FROM exits") s of guest time)"
