@@ -16,9 +16,15 @@
  * FLUSH.  One queue of 256 descriptors; the biggest request the driver can
  * build, 126 * 4096 bytes, fits the 512 KiB bounce buffer allocated at
  * create.  Requests are processed synchronously, in the queue-notify access
- * that announces them: every available chain is completed, then (unless the
- * driver set VRING_AVAIL_F_NO_INTERRUPT) ISR bit 0 is set and the IRQ line
- * raised.  The IRQ is driven only on level changes.
+ * that announces them: every available chain is completed, avail->idx is
+ * read again after each pass and newly available chains are served too (up
+ * to 4 x the queue size per notify); then, with the avail flags as read
+ * AFTER the last used->idx write (virtio 1.x 2.7.7.2: the suppression
+ * decision follows the used ring update, never precedes it), ISR bit 0 is
+ * set and the IRQ line raised unless VRING_AVAIL_F_NO_INTERRUPT was set.
+ * The IRQ is driven only on level changes; the line follows the ISR
+ * (raised with it, lowered by the read that clears it).  One device per
+ * line: the board gives each function its own ISA IRQ (docs/virtio-blk.md).
  *
  * Requests (one host block request per virtio request; blk_req.device is
  * the device's name): T_IN (read), T_OUT (write), T_FLUSH, T_GET_ID (the
