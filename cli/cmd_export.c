@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "analyzer/analyzer.h"
+#include "store/store.h"
 #include "analyzer/report.h"
 #include "cli/cli.h"
 #include "cli/cli_output.h"
@@ -42,7 +43,7 @@ int cmd_export(int argc, char **argv)
 	struct cli_output out;
 	int c, rc, perfetto = 0;
 	char err[512] = "";
-	sqlite3 *db = NULL;
+	store_rdb *db = NULL;
 
 	optind = 1;
 	opterr = 0;
@@ -86,11 +87,11 @@ int cmd_export(int argc, char **argv)
 		return 2;
 	}
 	if (cli_output_open(&out, "export", path)) {
-		sqlite3_close(db);
+		store_close_ro(db);
 		return 2;
 	}
 	rc = analyzer_export_perfetto(db, &w, out.f, NULL, err, sizeof(err));
-	sqlite3_close(db);
+	store_close_ro(db);
 	if (rc)
 		fprintf(stderr, "exitlog export: %s\n", err[0] ? err : strerror(-rc));
 	if (cli_output_close(&out, "export", !rc) || rc)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analyzer/analyzer.h"
+#include "store/store.h"
 #include "analyzer/report.h"
 #include "cli/cli.h"
 #include "cli/cli_output.h"
@@ -40,7 +41,7 @@ int cmd_plot(int argc, char **argv)
 	struct cli_output out;
 	int c, rc, have_what = 0;
 	char err[512] = "";
-	sqlite3 *db = NULL;
+	store_rdb *db = NULL;
 
 	optind = 1;
 	opterr = 0;
@@ -77,11 +78,11 @@ int cmd_plot(int argc, char **argv)
 		return 2;
 	}
 	if (cli_output_open(&out, "plot", path)) {
-		sqlite3_close(db);
+		store_close_ro(db);
 		return 2;
 	}
 	rc = analyzer_plot(db, what, out.f, err, sizeof(err));
-	sqlite3_close(db);
+	store_close_ro(db);
 	if (rc)
 		fprintf(stderr, "exitlog plot: %s\n", err[0] ? err : strerror(-rc));
 	if (cli_output_close(&out, "plot", !rc) || rc)

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "analyzer/analyzer.h"
+#include "store/store.h"
 #include "analyzer/report.h"
 #include "cli/cli.h"
 #include "cli/cli_output.h"
@@ -33,7 +34,7 @@ int cmd_report(int argc, char **argv)
 	const char *path = NULL, *name;
 	struct cli_output out;
 	char err[512] = "";
-	sqlite3 *db = NULL;
+	store_rdb *db = NULL;
 	int c, rc;
 
 	optind = 1;
@@ -62,12 +63,12 @@ int cmd_report(int argc, char **argv)
 		return 2;
 	}
 	if (cli_output_open(&out, "report", path)) {
-		sqlite3_close(db);
+		store_close_ro(db);
 		return 2;
 	}
 	name = strrchr(argv[optind], '/') ? strrchr(argv[optind], '/') + 1 : argv[optind];
 	rc = analyzer_report(db, name, out.f, err, sizeof(err));
-	sqlite3_close(db);
+	store_close_ro(db);
 	if (rc)
 		fprintf(stderr, "exitlog report: %s\n", err[0] ? err : strerror(-rc));
 	if (cli_output_close(&out, "report", !rc) || rc)
