@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "analyzer/internal.h"
+#include "util/err.h"
 #include "store/embedded.h"
 #include "store/store.h"
 
@@ -17,11 +18,9 @@ int analyzer_err(char *err, size_t errlen, int ret, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (errlen) {
-		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
-		va_end(ap);
-	}
+	va_start(ap, fmt);
+	err_vformat(err, errlen, fmt, ap);
+	va_end(ap);
 	return ret;
 }
 

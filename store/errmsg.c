@@ -6,19 +6,15 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "util/err.h"
+
 #include "store/store.h"
 
 void store_seterr(char *err, size_t errlen, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!err || !errlen)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	err_vformat(err, errlen, fmt, ap); /* one line, even for SQLite's messages */
 	va_end(ap);
-	/* one line: fold any newline an SQLite message might carry */
-	for (char *p = err; *p; p++)
-		if (*p == '\n' || *p == '\r')
-			*p = ' ';
 }

@@ -10,6 +10,14 @@
 #ifndef EXITLOG_UTIL_ERR_H
 #define EXITLOG_UTIL_ERR_H
 
+#include <stdarg.h>
+#include <stddef.h>
+
+/* Format one line into err[errlen] (newlines folded to spaces); nothing
+ * when err is NULL or errlen 0.  The one formatter behind store_seterr()
+ * and analyzer_err(). */
+void err_vformat(char *err, size_t errlen, const char *fmt, va_list ap);
+
 /* `rc` if it already holds an error, else `next`. */
 static inline int err_first(int rc, int next)
 {
