@@ -81,6 +81,15 @@ int ktrace_probe(char *err, size_t errlen)
 			     "/events/kvm (is the kvm module loaded?)");
 		return -ENODEV;
 	}
+	/* kvm_pvm (a paravirtual KVM without vmx/svm) has the kvm tracepoints
+	 * but never fires kvm:kvm_exit: the recording would have no kernel
+	 * exits at all */
+	if (access("/sys/module/kvm_pvm", F_OK) == 0 && access("/sys/module/kvm_intel", F_OK) &&
+	    access("/sys/module/kvm_amd", F_OK)) {
+		store_seterr(err, errlen, "--ktrace: this KVM is kvm_pvm, which fires no kvm:kvm_exit "
+			     "tracepoint (use a hardware KVM: kvm_intel/kvm_amd, or scripts/with-kvm)");
+		return -ENODEV;
+	}
 	return 0;
 }
 

@@ -39,7 +39,8 @@ struct ktrace;
 
 /*
  * Check, without changing anything, that live capture can work: tracefs
- * mounted at /sys/kernel/tracing, writable (root), kvm tracepoints present.
+ * mounted at /sys/kernel/tracing, writable (root), kvm tracepoints present,
+ * and a KVM that fires kvm:kvm_exit (not kvm_pvm).
  * Call it with the other input checks, before anything is created.
  * Returns 0, or -ENOENT/-EACCES/-ENODEV with one line in err, e.g.
  * "--ktrace: tracefs not available at /sys/kernel/tracing (mount -t tracefs

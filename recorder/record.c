@@ -193,6 +193,12 @@ int recorder_run(const struct record_opts *o)
 			 o->guest);
 		goto out_inputs;
 	}
+	/* a paravirtual kvm_pvm /dev/kvm runs flat real-mode guests, but a stock
+	 * Linux kernel never gets past its decompressor there (QEMU too) */
+	if (g.kind == GUEST_BZIMAGE && access("/sys/module/kvm_pvm", F_OK) == 0 &&
+	    access("/sys/module/kvm_intel", F_OK) && access("/sys/module/kvm_amd", F_OK))
+		fprintf(stderr, "exitlog: warning: /dev/kvm is kvm_pvm (no vmx/svm): a stock Linux "
+			"guest hangs there; use a hardware KVM (scripts/with-kvm)\n");
 	rc = vm_create(&vm, o->mem_mb << 20, g.kind == GUEST_BZIMAGE, err, sizeof(err));
 	if (rc)
 		goto out_inputs;
