@@ -185,13 +185,23 @@ else
 	# trace-cmd's output on a local tmpfs: over the sandbox's 9p share its
 	# splice-based recorders never finish
 	tcdir=$(mktemp -d /dev/shm/exitlog-e2e.XXXXXX 2>/dev/null || mktemp -d "$tmpdir/tc.XXXXXX")
-	# --poll: the recorders read the buffers without blocking.  Blocking
-	# reads of trace_pipe_raw sometimes never return once tracing stops
-	# (a recorder that checks "stop" just before it blocks sleeps for good),
-	# and trace-cmd then never ends: it hung this test (and the suite) until
-	# the timeout.  (timeout signals trace-cmd's whole process group.)
-	timeout -k 5 120 trace-cmd record --poll -q -e kvm -o "$tcdir/hello.dat" \
-		$EXITLOG record --no-log $G/hello.bin > /dev/null 2> "$tmpdir/tcerr"
+	# trace-cmd 3.1's recorders sometimes never finish after the traced
+	# command has ended (seen in the sandbox: trace-cmd still running at its
+	# 300 s timeout; it made this test, and then the whole sandbox, time
+	# out).  `--poll` avoids the blocking reads but its traces lost every
+	# kvm_exit here, so: a bounded run (timeout signals trace-cmd's whole
+	# process group), and one more try when the first one hangs.  The
+	# subject of this test is our import, not trace-cmd.
+	tc_rc=124 tries=0
+	while { [ $tc_rc -eq 124 ] || [ $tc_rc -eq 137 ]; } && [ $tries -lt 2 ]; do
+		tries=$((tries + 1))
+		rm -f "$tcdir/hello.dat"
+		timeout -k 5 90 trace-cmd record -q -e kvm -o "$tcdir/hello.dat" \
+			$EXITLOG record --no-log $G/hello.bin > /dev/null 2> "$tmpdir/tcerr"
+		tc_rc=$?
+		[ $tc_rc -eq 124 ] || [ $tc_rc -eq 137 ] && echo "    trace-cmd record did not finish in 90 s (try $tries of 2)"
+	done
+	[ $tc_rc -eq 0 ]
 	check_eq "trace-cmd record exit status" "$?" 0
 	$EXITLOG import "$tcdir/hello.dat" -o "$tmpdir/imp.db" 2> "$tmpdir/imperr"
 	check_eq "import exit status" "$?" 0

@@ -103,11 +103,12 @@ if [ "${1:-}" = "--record" ]; then
 	T=/sys/kernel/tracing
 	list=${E2E_LIST:-$(tests)}
 	n=${E2E_TOTAL:-$(echo $list | wc -w)}; i=${E2E_BASE:-0}
-	# In the sandbox the record steps work on L1's own tmpfs, and each
-	# test's directory is copied to the host (9p) once it has ended: a
-	# recorder's SQLite database (WAL, a shared-memory mmap, fsync) and the
-	# disk images are never written over 9p while a guest runs, and the
-	# harness's own polling touches no 9p file.
+	# In the sandbox the record steps work on L1's own tmpfs: a directory of
+	# /dev/shm is bind-mounted over the test's directory (the paths stay the
+	# same), and its files are copied to the host (9p) once the step has
+	# ended.  So a recorder's SQLite database (WAL, a shared-memory mmap,
+	# fsync) and the disk images are never written over 9p while a guest
+	# runs, and the harness's own polling touches no 9p file.
 	# (one directory per harness: t_harness runs a harness inside a test)
 	loc=
 	if [ -n "${EXITLOG_IN_SANDBOX:-}" ] && [ -d /dev/shm ]; then
@@ -117,10 +118,14 @@ if [ "${1:-}" = "--record" ]; then
 		i=$((i + 1))
 		name=$(basename "$t" .sh)
 		W=$work/$name
-		Wl=${loc:+$loc/$name}
-		Wl=${Wl:-$W}
-		rm -rf "$W" "$Wl"
-		mkdir -p "$W" "$Wl" "$Wl/.tmp"
+		rm -rf "$W"
+		mkdir -p "$W"
+		bound=
+		if [ -n "$loc" ]; then
+			mkdir -p "$loc/$name" && mount --bind "$loc/$name" "$W" && bound=$loc/$name
+		fi
+		Wl=$W
+		mkdir -p "$W/.tmp"
 		limit=$(limit_of "$t")
 		echo "e2e: [$i/$n] $name: recording (limit $limit s)"
 		before=$(user_procs | awk '{ print $3 }' | sort -u | tr '\n' ' ')
@@ -169,9 +174,10 @@ if [ "${1:-}" = "--record" ]; then
 			fi
 		fi
 		echo "$secs $limit ${fired:-}" > "$Wl/record.secs"; fired=
-		rm -rf "$Wl/.tmp"
-		if [ "$Wl" != "$W" ]; then
-			cp -a "$Wl/." "$W/" && rm -rf "$Wl" || status=copyfail
+		rm -rf "$W/.tmp"
+		if [ -n "$bound" ]; then
+			umount "$W" 2>/dev/null || umount -l "$W"
+			cp -a "$bound/." "$W/" && rm -rf "$bound" || status=copyfail
 		fi
 		echo $status > "$W/record.status"
 		case $status in
