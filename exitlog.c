@@ -22,6 +22,7 @@ static const struct subcommand subcommands[] = {
 	{ "timeline", cmd_timeline, "exits per time bucket per reason" },
 	{ "sql",      cmd_sql,      "run a read-only SQL query on a recording" },
 	{ "import",   cmd_import,   "import a trace-cmd trace.dat of kvm events into a database" },
+	{ "export",   cmd_export,   "a recording in another form: --fuzz-seed (fuzzer seed inputs)" },
 };
 
 static void usage(FILE *f)

@@ -21,6 +21,14 @@ int cmd_sql(int argc, char **argv);
 int cmd_iopath(int argc, char **argv);
 int cmd_timeline(int argc, char **argv);
 int cmd_import(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+
+/*
+ * `exitlog export --fuzz-seed DB -o DIR` (cmd_export_fuzz.c): the seeds of
+ * recording `db` into `dir`.  Returns the exit status: 0, or 2 with one line
+ * on stderr.
+ */
+int cli_export_fuzz_seed(const char *db, const char *dir);
 
 /* A report subcommand (stat, timeline, iopath) for cli_run_report(). */
 struct cli_report {
