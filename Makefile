@@ -34,9 +34,10 @@ CFLAGS  += $(SAN_FLAGS)
 LDFLAGS += $(SAN_FLAGS)
 export ASAN_OPTIONS ?= halt_on_error=1:abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS ?= halt_on_error=1:print_stacktrace=1
+export LSAN_OPTIONS ?= suppressions=$(CURDIR)/tests/sanitize/lsan.supp:print_suppressions=0
 export EXITLOG := $(BUILD)/exitlog
 # carried into the KVM sandbox by scripts/with-kvm
-export EXITLOG_SANDBOX_ENV := $(strip $(EXITLOG_SANDBOX_ENV) EXITLOG ASAN_OPTIONS UBSAN_OPTIONS)
+export EXITLOG_SANDBOX_ENV := $(strip $(EXITLOG_SANDBOX_ENV) EXITLOG ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS)
 endif
 
 # Every .c of these modules goes into one static library; exitlog.c and
