@@ -71,11 +71,28 @@ def cmos():
     return s
 
 
-def write(target, name, data):
+def reader(seed, n):
+    """n mutations for the reader target (target_reader.c: kind, column
+    selector, row, value), spread over every column by a fixed LCG."""
+    x, out = seed, b''
+    for _ in range(n):
+        x = (x * 1103515245 + 12345) & 0x7FFFFFFF
+        kind, sel, row = (x >> 8) % 6, (x >> 12) & 0xFF, (x >> 20) % 8
+        out += bytes([kind, sel, row])
+        if kind <= 2:  # a value: kind byte, then its bytes
+            vk = (x >> 4) % 6
+            out += bytes([vk]) + (bytes([5]) + bytes(range(5)) if vk in (3, 4)
+                                  else bytes([(x >> 16) & 0xFF]))
+        elif kind == 5:
+            out += bytes([(x >> 16) & 0xFF])
+    return out
+
+
+def write(target, name, data, header=True):
     d = os.path.join('tests/fuzz/seeds', target)
     os.makedirs(d, exist_ok=True)
     with open(os.path.join(d, name), 'wb') as f:
-        f.write(b'\0\0' + data)  # header: no answer bytes
+        f.write((b'\0\0' if header else b'') + data)  # header: no answer bytes
 
 
 write('vblk', 'hand-read', vblk([(0, 5, 1)]))
@@ -83,3 +100,5 @@ write('vblk', 'hand-rw-flush', vblk([(1, 7, 2), (0, 7, 2), (4, 0, 0), (8, 0, 0)]
 write('vblk', 'hand-loop', vblk([(0, 1, 1)], bad=True))
 write('pci', 'hand-scan', pci())
 write('cmos', 'hand-dump', cmos())
+for i in range(6):
+    write('reader', 'hand-%d' % i, reader(i + 1, 4 + 6 * i), header=False)
