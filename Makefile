@@ -70,7 +70,7 @@ FUZZ_CC      ?= clang
 FUZZ_DIR     := build/fuzz
 FUZZ_SECONDS ?= 60
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
-FUZZ_CFLAGS  := -O2 -g -std=gnu11 -Wall -Wextra -Werror -I. -I$(FUZZ_DIR)/gen \
+FUZZ_CFLAGS  := -O2 -g -std=gnu11 -Wall -Wextra -Werror -MMD -MP -I. -I$(FUZZ_DIR)/gen \
 		-DEXITLOG_VERSION=\"$(VERSION)\" $(PKG_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_NAMES   := $(patsubst tests/fuzz/target_%.c,%,$(wildcard tests/fuzz/target_*.c))
 FUZZ_HELPERS := tests/fuzz/fuzz_host.c tests/unit/synthrec.c
