@@ -24,7 +24,7 @@ static const struct subcommand subcommands[] = {
 	{ "import",   cmd_import,   "import a trace-cmd trace.dat of kvm events into a database" },
 	{ "report",   cmd_report,   "write a self-contained HTML report with charts" },
 	{ "plot",     cmd_plot,     "draw one chart of the report as an SVG file" },
-	{ "export",   cmd_export,   "export as Chrome trace-event JSON for ui.perfetto.dev" },
+	{ "export",   cmd_export,   "export: Chrome trace-event JSON (--perfetto), fuzzer seeds (--fuzz-seed)" },
 };
 
 static void usage(FILE *f)

@@ -246,7 +246,8 @@ static int print_timed(const struct analyzer_stat_opts *o, struct tset *t, FILE 
 	}
 	for (size_t i = 0; i < t->n; i++)
 		t->rows[i].sortval = o->key == ANALYZER_KEY_TIME ? t->rows[i].hsum : t->rows[i].n;
-	qsort(t->rows, t->n, sizeof(*t->rows), by_sortval);
+	if (t->n) /* rows is NULL for an empty table: qsort() must not see it */
+		qsort(t->rows, t->n, sizeof(*t->rows), by_sortval);
 
 	ret = analyzer_out_new(&w, out, o->format, false);
 	if (ret)

@@ -246,7 +246,8 @@ static int report(const struct analyzer_stat_opts *o, struct bset *b, FILE *out)
 		else
 			r->sortval = blk ? r->requests : r->exits;
 	}
-	qsort(b->rows, b->n, sizeof(*b->rows), by_sortval);
+	if (b->n) /* rows is NULL for an empty table: qsort() must not see it */
+		qsort(b->rows, b->n, sizeof(*b->rows), by_sortval);
 	ret = analyzer_out_new(&w, out, o->format, false);
 	if (ret)
 		return ret;

@@ -26,6 +26,13 @@ int cmd_report(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 
+/*
+ * `exitlog export --fuzz-seed DB -o DIR` (cmd_export_fuzz.c): the seeds of
+ * recording `db` into `dir`.  Returns the exit status: 0, or 2 with one line
+ * on stderr.
+ */
+int cli_export_fuzz_seed(const char *db, const char *dir);
+
 /* A report subcommand (stat, timeline, iopath) for cli_run_report(). */
 struct cli_report {
 	const char *name;                /* subcommand, for messages */

@@ -1,7 +1,9 @@
 /*
  * cmd_export.c - `exitlog export DB --perfetto [-o trace.json] [--from P]
  * [--to P]`: the recording as Chrome trace-event JSON for ui.perfetto.dev
- * (analyzer/perfetto.c).  Exit 0, or 2 with one line on stderr.
+ * (analyzer/perfetto.c); `exitlog export --fuzz-seed DB -o DIR`: its device
+ * accesses as fuzzer seed inputs (cmd_export_fuzz.c).  Exit 0, or 2 with
+ * one line on stderr.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -15,11 +17,16 @@
 
 static const char usage_text[] =
 	"Usage: exitlog export --perfetto [OPTION]... DB\n"
+	"  or:  exitlog export --fuzz-seed DB -o DIR\n"
 	"Export the recording DB as Chrome trace-event JSON, the format that\n"
 	"ui.perfetto.dev and chrome://tracing open: a track per vCPU with a slice per\n"
 	"exit, a track per disk with its block requests, IRQs as instant events.\n"
 	"\n"
-	"      --perfetto      the trace-event JSON format (the only format so far)\n"
+	"      --perfetto      the trace-event JSON format\n"
+	"      --fuzz-seed     the port-IO accesses of every device of DB (and the guest\n"
+	"                      memory virtio-blk read) as seed inputs for the fuzz\n"
+	"                      targets: DIR/TARGET/NAME-N (tests/fuzz/README.md); -o DIR\n"
+	"                      is required, existing files are kept\n"
 	"  -o, --output=FILE   write to FILE (default: standard output)\n"
 	"      --from=POINT    start at POINT: an exit seq (1200) or a time since the\n"
 	"                      start of the recording with a unit (250us, 1.5ms, 2s)\n"
@@ -32,6 +39,7 @@ int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "perfetto", no_argument, NULL, 'p' },
+		{ "fuzz-seed", no_argument, NULL, 'z' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "from", required_argument, NULL, 'F' },
 		{ "to", required_argument, NULL, 'T' },
@@ -41,7 +49,7 @@ int cmd_export(int argc, char **argv)
 	struct analyzer_window w = { -1, -1, -1, -1 };
 	const char *path = NULL;
 	struct cli_output out;
-	int c, rc, perfetto = 0;
+	int c, rc, perfetto = 0, fuzz = 0;
 	char err[512] = "";
 	store_rdb *db = NULL;
 
@@ -51,6 +59,9 @@ int cmd_export(int argc, char **argv)
 		switch (c) {
 		case 'p':
 			perfetto = 1;
+			break;
+		case 'z':
+			fuzz = 1;
 			break;
 		case 'o':
 			path = optarg;
@@ -73,13 +84,20 @@ int cmd_export(int argc, char **argv)
 			return 2;
 		}
 	}
-	if (!perfetto) {
-		fprintf(stderr, "exitlog export: say which format: --perfetto (see 'exitlog export --help')\n");
+	if (perfetto + fuzz != 1) {
+		fprintf(stderr, "exitlog export: say which format: --perfetto or --fuzz-seed (see 'exitlog export --help')\n");
 		return 2;
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "exitlog export: expected one DB argument (see 'exitlog export --help')\n");
 		return 2;
+	}
+	if (fuzz) {
+		if (!path) {
+			fprintf(stderr, "exitlog export: --fuzz-seed needs -o DIR (see 'exitlog export --help')\n");
+			return 2;
+		}
+		return cli_export_fuzz_seed(argv[optind], path);
 	}
 	rc = analyzer_open(argv[optind], &db, err, sizeof(err));
 	if (rc) {
