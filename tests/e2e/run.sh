@@ -247,6 +247,7 @@ while [ -n "$(echo $remaining)" ]; do
 			hung=$cur
 			echo "e2e: $cur: no end after $((cur_limit + E2E_GRACE)) s: the sandbox stopped responding; stopping it" >&2
 			kill -TERM $wpid 2>/dev/null
+			kill -CONT $wpid 2>/dev/null    # (natively: a stopped harness)
 			wait $wpid 2>/dev/null
 			# natively the test's own session survives its harness
 			[ -s "$work/$cur/record.sid" ] && kill_session "$(cat "$work/$cur/record.sid")"

@@ -36,6 +36,7 @@ check() {
 	check_eq "harness printed the tail's start and end" \
 		"$(grep -c -e '^e2e: \[2/2\] t_tail: recording' -e '^e2e: \[2/2\] t_tail: recorded' "$W/harness.out")" 2
 	check_with_kvm_mode
+	check_freeze_retry
 }
 # The host's KVM decides where the record phase runs: natively only on a
 # hardware KVM (kvm_intel/kvm_amd).  A kvm_pvm /dev/kvm hangs a stock Linux
@@ -49,4 +50,26 @@ check_with_kvm_mode() {
 	fi
 	got=$(EXITLOG_SANDBOX_TIMEOUT=300 scripts/with-kvm sh -c 'if [ -n "${EXITLOG_IN_SANDBOX:-}" ]; then echo sandbox; else echo native; fi' 2>&1)
 	check_eq "with-kvm on this host ($(scripts/with-kvm --mode)): a command runs" "$got" "$want"
+}
+
+# The host's side of the harness: tests/e2e/fixtures-freeze/t_freeze stops
+# the in-sandbox harness on its first try (as a frozen L1 would).  The host
+# must notice (LIMIT 30 s + E2E_GRACE 15 s), stop that sandbox, boot a new one
+# where t_freeze records on its second try, and go on with t_next.
+check_freeze_retry() {
+	fw=build/e2e-fixtures-freeze
+	E2E_DIR=tests/e2e/fixtures-freeze E2E_ONLY= E2E_GRACE=15 E2E_LIMIT=120 \
+		EXITLOG_SANDBOX_TIMEOUT=300 sh tests/e2e/run.sh > "$W/freeze.out" 2>&1
+	frc=$?
+	sed 's/^/    | /' "$W/freeze.out" | grep -v -e '^    |     ' -e 'with-kvm:   ' | head -n 20
+	check_eq "frozen harness: the run's status" "$frc" 0
+	check_eq "the host stopped the frozen sandbox" \
+		"$(grep -c '^e2e: t_freeze: no end after 45 s: the sandbox stopped responding' "$W/freeze.out")" 1
+	check_eq "t_freeze got one more try in a new sandbox" \
+		"$(grep -c '^e2e: t_freeze: the sandbox froze; t_freeze gets one more try' "$W/freeze.out")" 1
+	check_eq "the check phase notes the freeze" \
+		"$(grep -c "^  note: the sandbox froze during this test's first try" "$W/freeze.out")" 1
+	check_eq "both fixtures passed (second try, next test)" \
+		"$(grep -c '^e2e: 2 passed, 0 failed' "$W/freeze.out")" 1
+	check_eq "no fixture process left" "$(pgrep -f 'fixtures-freeze' | wc -l)" 0
 }
