@@ -114,6 +114,7 @@ if [ "${1:-}" = "--record" ]; then
 	if [ -n "${EXITLOG_IN_SANDBOX:-}" ] && [ -d /dev/shm ]; then
 		loc=$(mktemp -d /dev/shm/exitlog-e2e.XXXXXX) || loc=
 	fi
+	beat=0
 	for t in $list; do
 		i=$((i + 1))
 		name=$(basename "$t" .sh)
@@ -146,6 +147,9 @@ if [ "${1:-}" = "--record" ]; then
 				kill_new_sessions "$before" "$Wl"
 				break
 			fi
+			# a heartbeat every 10 s: the host knows this harness is alive
+			beat=$((beat + 1))
+			[ $((beat % 20)) -eq 0 ] && echo "e2e-heartbeat $name" >&2
 			sleep 0.5
 		done
 		wait $pid 2>/dev/null
@@ -177,7 +181,14 @@ if [ "${1:-}" = "--record" ]; then
 		rm -rf "$W/.tmp"
 		if [ -n "$bound" ]; then
 			umount "$W" 2>/dev/null || umount -l "$W"
-			cp -a "$bound/." "$W/" && rm -rf "$bound" || status=copyfail
+			# (with the heartbeat going: a big copy over 9p takes a while)
+			cp -a "$bound/." "$W/" & cpid=$!
+			while kill -0 $cpid 2>/dev/null; do
+				beat=$((beat + 1))
+				[ $((beat % 20)) -eq 0 ] && echo "e2e-heartbeat $name" >&2
+				sleep 0.5
+			done
+			wait $cpid && rm -rf "$bound" || status=copyfail
 		fi
 		echo $status > "$W/record.status"
 		case $status in
@@ -198,6 +209,7 @@ work=$(pwd)/build/e2e
 rm -rf "$work"
 mkdir -p "$work"
 E2E_GRACE=${E2E_GRACE:-90}
+E2E_SILENCE=${E2E_SILENCE:-90}
 all=$(tests | tr '\n' ' ')
 total=$(echo $all | wc -w)
 start=$(date +%s)
@@ -223,14 +235,14 @@ while [ -n "$(echo $remaining)" ]; do
 		EXITLOG_SANDBOX_ENV="${EXITLOG_SANDBOX_ENV:-} E2E_DIR E2E_LIMIT E2E_LIST E2E_BASE E2E_TOTAL" \
 		scripts/with-kvm sh tests/e2e/run.sh --record "$work" > "$log" 2>&1 &
 	wpid=$!
-	shown=0 cur= cur_t0=0 cur_limit=0 hung=
+	shown=0 cur= cur_t0=0 cur_limit=0 hung= heard=$(date +%s)
 	while :; do
 		alive=1
 		kill -0 $wpid 2>/dev/null || alive=
 		nl=$(wc -l < "$log")
 		if [ "$nl" -gt "$shown" ]; then
-			sed -n "$((shown + 1)),${nl}p" "$log"
-			shown=$nl
+			sed -n "$((shown + 1)),${nl}p" "$log" | grep -v '^e2e-heartbeat '
+			shown=$nl heard=$(date +%s)
 		fi
 		[ -n "$alive" ] || break
 		last=$(grep '^e2e: \[[0-9]*/[0-9]*\] [^ ]*: ' "$log" | tail -n 1)
@@ -243,9 +255,15 @@ while [ -n "$(echo $remaining)" ]; do
 			fi ;;
 		*) cur= ;;
 		esac
-		if [ -n "$cur" ] && [ $(( $(date +%s) - cur_t0 )) -ge $((cur_limit + E2E_GRACE)) ]; then
+		why=
+		if [ -n "$cur" ] && [ $(( $(date +%s) - heard )) -ge "$E2E_SILENCE" ]; then
+			why="no output (not even its heartbeat) for $E2E_SILENCE s"
+		elif [ -n "$cur" ] && [ $(( $(date +%s) - cur_t0 )) -ge $((cur_limit + E2E_GRACE)) ]; then
+			why="no end after $((cur_limit + E2E_GRACE)) s"
+		fi
+		if [ -n "$why" ]; then
 			hung=$cur
-			echo "e2e: $cur: no end after $((cur_limit + E2E_GRACE)) s: the sandbox stopped responding; stopping it" >&2
+			echo "e2e: $cur: $why: the sandbox stopped responding; stopping it" >&2
 			kill -TERM $wpid 2>/dev/null
 			kill -CONT $wpid 2>/dev/null    # (natively: a stopped harness)
 			wait $wpid 2>/dev/null
@@ -257,7 +275,7 @@ while [ -n "$(echo $remaining)" ]; do
 	done
 	wait $wpid 2>/dev/null; rc=$?
 	nl=$(wc -l < "$log")
-	[ "$nl" -gt "$shown" ] && sed -n "$((shown + 1)),${nl}p" "$log"
+	[ "$nl" -gt "$shown" ] && sed -n "$((shown + 1)),${nl}p" "$log" | grep -v '^e2e-heartbeat '
 	# the test that was running when the sandbox hung or died
 	if [ -z "$hung" ] && [ $rc -ne 0 ] && [ -n "$cur" ]; then hung=$cur; fi
 	retry=
@@ -267,12 +285,12 @@ while [ -n "$(echo $remaining)" ]; do
 		mkdir -p "$work/$hung"
 		{
 			if [ $rc -eq 0 ] || [ $rc -eq 143 ]; then
-				echo "the sandbox stopped responding during $hung: no end line $E2E_GRACE s after its limit"
+				echo "the sandbox stopped responding during $hung (no heartbeat for $E2E_SILENCE s, or no end $E2E_GRACE s after its limit)"
 			else
 				echo "the sandbox died during $hung (status $rc)"
 			fi
 			echo "last output of the sandbox (with-kvm adds the L1 console and QEMU's threads):"
-			tail -n 80 "$log" | sed 's/^/  | /'
+			grep -v '^e2e-heartbeat ' "$log" | tail -n 80 | sed 's/^/  | /'
 		} > "$d"
 		if [ "$d" = "$work/$hung/record.diag" ]; then
 			# the second time: the test fails

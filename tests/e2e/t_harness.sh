@@ -54,17 +54,17 @@ check_with_kvm_mode() {
 
 # The host's side of the harness: tests/e2e/fixtures-freeze/t_freeze stops
 # the in-sandbox harness on its first try (as a frozen L1 would).  The host
-# must notice (LIMIT 30 s + E2E_GRACE 15 s), stop that sandbox, boot a new one
+# must notice (no heartbeat for E2E_SILENCE 20 s), stop that sandbox, boot a new one
 # where t_freeze records on its second try, and go on with t_next.
 check_freeze_retry() {
 	fw=build/e2e-fixtures-freeze
-	E2E_DIR=tests/e2e/fixtures-freeze E2E_ONLY= E2E_GRACE=15 E2E_LIMIT=120 \
+	E2E_DIR=tests/e2e/fixtures-freeze E2E_ONLY= E2E_GRACE=15 E2E_SILENCE=20 E2E_LIMIT=120 \
 		EXITLOG_SANDBOX_TIMEOUT=300 sh tests/e2e/run.sh > "$W/freeze.out" 2>&1
 	frc=$?
 	sed 's/^/    | /' "$W/freeze.out" | grep -v -e '^    |     ' -e 'with-kvm:   ' | head -n 20
 	check_eq "frozen harness: the run's status" "$frc" 0
 	check_eq "the host stopped the frozen sandbox" \
-		"$(grep -c '^e2e: t_freeze: no end after 45 s: the sandbox stopped responding' "$W/freeze.out")" 1
+		"$(grep -c '^e2e: t_freeze: no output (not even its heartbeat) for 20 s: the sandbox stopped responding' "$W/freeze.out")" 1
 	check_eq "t_freeze got one more try in a new sandbox" \
 		"$(grep -c '^e2e: t_freeze: the sandbox froze; t_freeze gets one more try' "$W/freeze.out")" 1
 	check_eq "the check phase notes the freeze" \
