@@ -191,6 +191,10 @@ if [ "${1:-}" = "--record" ]; then
 			wait $cpid && rm -rf "$bound" || status=copyfail
 		fi
 		echo $status > "$W/record.status"
+		# 9p (cache=loose) writes back later: the files must be on the host
+		# before the end line says so (a sandbox stopped after a freeze
+		# loses what L1 had not written back)
+		[ -n "$bound" ] && sync
 		case $status in
 		ok)       echo "e2e: [$i/$n] $name: recorded ($secs s)" ;;
 		timeout)  echo "e2e: [$i/$n] $name: TIMED OUT after $secs s (limit $limit s); killed. Diagnosis:"
@@ -344,6 +348,9 @@ for t in $(tests); do
 		sed 's/^/    /' "$W/record.diag" | head -n 60 ;;
 	leftover)
 		fail "record step left things running (killed by the harness): $(tr '\n' ' ' < "$W/record.leftover" | cut -c1-300)" ;;
+	ok) ;;
+	*)
+		fail "record step: unknown status '$st' in $W/record.status" ;;
 	esac
 	if [ "$st" = ok ] || [ "$st" = leftover ]; then
 		# the check step, in its own session under its own limit
