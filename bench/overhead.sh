@@ -154,11 +154,23 @@ done
 [ -x build/exitlog ] || all_nan "build/exitlog is missing (make all)"
 
 raw=build/bench/overhead.raw
-start=$(date +%s)
-scripts/with-kvm sh bench/overhead.sh --inside /dev/shm/exitlog-bench "$N" "$NS" "$REPS" \
-	"$TREPS" "$TMO" >"$raw" 2>build/bench/overhead.err
-rc=$?
-secs=$(($(date +%s) - start))
+# The sandbox's own limit: a smoke run takes about a minute, a full one
+# about 15.  The nested sandbox's L1 sometimes freezes (docs/testing.md):
+# then the session is stopped at that limit and tried once more.
+case "${BENCH_QUICK:-}" in
+"" | 0) sbt=${EXITLOG_SANDBOX_TIMEOUT:-3000} ;;
+*) sbt=${EXITLOG_SANDBOX_TIMEOUT:-300} ;;
+esac
+try=0 rc=125
+while [ $rc -eq 125 ] && [ $try -lt 2 ]; do
+	try=$((try + 1))
+	[ $try -gt 1 ] && echo "# the KVM session failed (sandbox status 125: $(tail -n 1 build/bench/overhead.err)); one more try" >&2
+	start=$(date +%s)
+	EXITLOG_SANDBOX_TIMEOUT=$sbt scripts/with-kvm sh bench/overhead.sh --inside /dev/shm/exitlog-bench \
+		"$N" "$NS" "$REPS" "$TREPS" "$TMO" >"$raw" 2>build/bench/overhead.err
+	rc=$?
+	secs=$(($(date +%s) - start))
+done
 if [ $rc -ne 0 ]; then
 	all_nan "the KVM session failed (status $rc): $(tail -n 1 build/bench/overhead.err)"
 fi
