@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "analyzer/analyzer.h"
 #include "cli/cli_output.h"
 
 int cli_output_open(struct cli_output *o, const char *cmd, const char *path)
@@ -52,5 +53,31 @@ int cli_output_close(struct cli_output *o, const char *cmd, int ok)
 		fprintf(stderr, "exitlog %s: cannot write '%s': %s\n", cmd, o->path, strerror(e));
 		return -e;
 	}
+	return 0;
+}
+
+int cli_write_from_db(const char *cmd, const char *db_path, const char *path,
+		      cli_write_fn fn, void *ctx)
+{
+	struct cli_output out;
+	char err[512] = "";
+	store_rdb *db = NULL;
+	int rc;
+
+	rc = analyzer_open(db_path, &db, err, sizeof(err));
+	if (rc) {
+		fprintf(stderr, "exitlog %s: %s\n", cmd, err);
+		return 2;
+	}
+	if (cli_output_open(&out, cmd, path)) {
+		store_close_ro(db);
+		return 2;
+	}
+	rc = fn(db, ctx, out.f, err, sizeof(err));
+	store_close_ro(db);
+	if (rc)
+		fprintf(stderr, "exitlog %s: %s\n", cmd, err[0] ? err : strerror(-rc));
+	if (cli_output_close(&out, cmd, !rc) || rc)
+		return 2;
 	return 0;
 }

@@ -35,6 +35,11 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 if OK, 2 on bad usage or an unreadable recording.\n";
 
+static int perfetto_write(store_rdb *db, void *ctx, FILE *f, char *err, size_t errlen)
+{
+	return analyzer_export_perfetto(db, ctx, f, NULL, err, errlen);
+}
+
 int cmd_export(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -48,10 +53,7 @@ int cmd_export(int argc, char **argv)
 	};
 	struct analyzer_window w = { -1, -1, -1, -1 };
 	const char *path = NULL;
-	struct cli_output out;
-	int c, rc, perfetto = 0, fuzz = 0;
-	char err[512] = "";
-	store_rdb *db = NULL;
+	int c, perfetto = 0, fuzz = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -99,20 +101,5 @@ int cmd_export(int argc, char **argv)
 		}
 		return cli_export_fuzz_seed(argv[optind], path);
 	}
-	rc = analyzer_open(argv[optind], &db, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "exitlog export: %s\n", err);
-		return 2;
-	}
-	if (cli_output_open(&out, "export", path)) {
-		store_close_ro(db);
-		return 2;
-	}
-	rc = analyzer_export_perfetto(db, &w, out.f, NULL, err, sizeof(err));
-	store_close_ro(db);
-	if (rc)
-		fprintf(stderr, "exitlog export: %s\n", err[0] ? err : strerror(-rc));
-	if (cli_output_close(&out, "export", !rc) || rc)
-		return 2;
-	return 0;
+	return cli_write_from_db("export", argv[optind], path, perfetto_write, &w);
 }

@@ -28,6 +28,11 @@ static const char usage_text[] =
 	"\n"
 	"Exit status: 0 if OK, 2 on bad usage or an unreadable recording.\n";
 
+static int plot_write(store_rdb *db, void *ctx, FILE *f, char *err, size_t errlen)
+{
+	return analyzer_plot(db, *(enum analyzer_plot *)ctx, f, err, errlen);
+}
+
 int cmd_plot(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -38,10 +43,7 @@ int cmd_plot(int argc, char **argv)
 	};
 	enum analyzer_plot what = ANALYZER_PLOT_LATENCY;
 	const char *path = NULL;
-	struct cli_output out;
-	int c, rc, have_what = 0;
-	char err[512] = "";
-	store_rdb *db = NULL;
+	int c, have_what = 0;
 
 	optind = 1;
 	opterr = 0;
@@ -72,20 +74,5 @@ int cmd_plot(int argc, char **argv)
 			"(see 'exitlog plot --help')\n");
 		return 2;
 	}
-	rc = analyzer_open(argv[optind], &db, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "exitlog plot: %s\n", err);
-		return 2;
-	}
-	if (cli_output_open(&out, "plot", path)) {
-		store_close_ro(db);
-		return 2;
-	}
-	rc = analyzer_plot(db, what, out.f, err, sizeof(err));
-	store_close_ro(db);
-	if (rc)
-		fprintf(stderr, "exitlog plot: %s\n", err[0] ? err : strerror(-rc));
-	if (cli_output_close(&out, "plot", !rc) || rc)
-		return 2;
-	return 0;
+	return cli_write_from_db("plot", argv[optind], path, plot_write, &what);
 }

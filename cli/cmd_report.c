@@ -24,6 +24,13 @@ static const char usage_text[] =
 	"The page has inline SVG and CSS only: no script, no network access.\n"
 	"Exit status: 0 if OK, 2 on bad usage or an unreadable recording.\n";
 
+static int report_write(store_rdb *db, void *ctx, FILE *f, char *err, size_t errlen)
+{
+	const char *db_path = ctx, *name = strrchr(db_path, '/');
+
+	return analyzer_report(db, name ? name + 1 : db_path, f, err, errlen);
+}
+
 int cmd_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -31,11 +38,8 @@ int cmd_report(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *path = NULL, *name;
-	struct cli_output out;
-	char err[512] = "";
-	store_rdb *db = NULL;
-	int c, rc;
+	const char *path = NULL;
+	int c;
 
 	optind = 1;
 	opterr = 0;
@@ -57,21 +61,5 @@ int cmd_report(int argc, char **argv)
 		fprintf(stderr, "exitlog report: expected one DB argument (see 'exitlog report --help')\n");
 		return 2;
 	}
-	rc = analyzer_open(argv[optind], &db, err, sizeof(err));
-	if (rc) {
-		fprintf(stderr, "exitlog report: %s\n", err);
-		return 2;
-	}
-	if (cli_output_open(&out, "report", path)) {
-		store_close_ro(db);
-		return 2;
-	}
-	name = strrchr(argv[optind], '/') ? strrchr(argv[optind], '/') + 1 : argv[optind];
-	rc = analyzer_report(db, name, out.f, err, sizeof(err));
-	store_close_ro(db);
-	if (rc)
-		fprintf(stderr, "exitlog report: %s\n", err[0] ? err : strerror(-rc));
-	if (cli_output_close(&out, "report", !rc) || rc)
-		return 2;
-	return 0;
+	return cli_write_from_db("report", argv[optind], path, report_write, argv[optind]);
 }
