@@ -11,6 +11,22 @@ void dispatch_init(struct dispatch *d, struct bus *bus)
 {
 	d->bus = bus;
 	d->seq = 0;
+	pthread_mutex_init(&d->lock, NULL);
+}
+
+void dispatch_destroy(struct dispatch *d)
+{
+	pthread_mutex_destroy(&d->lock);
+}
+
+void dispatch_lock(struct dispatch *d)
+{
+	pthread_mutex_lock(&d->lock);
+}
+
+void dispatch_unlock(struct dispatch *d)
+{
+	pthread_mutex_unlock(&d->lock);
 }
 
 uint64_t dispatch_seq_next(struct dispatch *d)

@@ -12,16 +12,21 @@
  *     is the exit's error, later ones are dropped;
  *   - an unclaimed access reads all ones and has no error.
  *
- * It is also the single place where an exit gets its seq
- * (dispatch_seq_next).  With several vCPUs the seq and the device access
- * will be taken under one lock held by `struct dispatch`, so the order of
- * seqs is the order in which the devices saw the accesses; asynchronous
- * events (block completions) will take their seq here too.  Today there is
- * one vCPU and no lock.
+ * It is also the single place where an exit or an asynchronous event gets
+ * its seq (dispatch_seq_next).  The ordering rule: a thread that touches a
+ * device model (a vCPU thread dispatching an exit, an IO thread delivering
+ * a completion, the console thread delivering input) holds the dispatch
+ * lock (dispatch_lock) from taking its seq until the device has answered
+ * and its log rows are queued.  So the order of seqs is exactly the order
+ * in which the devices saw accesses and events, and replay needs no
+ * threads.  The lock is the one piece of glue here that is not pure: the
+ * device models under it stay single-threaded state machines.  The replayer
+ * and the unit tests, single-threaded, may skip it.
  */
 #ifndef EXITLOG_DISPATCH_H
 #define EXITLOG_DISPATCH_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -48,12 +53,20 @@ struct dispatch_result {
 struct dispatch {
 	struct bus *bus;
 	uint64_t seq;           /* the last seq handed out; 0 before the first */
+	pthread_mutex_t lock;   /* the global order (see above) */
 };
 
 /* Dispatch to `bus`, seqs starting at 1. */
 void dispatch_init(struct dispatch *d, struct bus *bus);
+/* Release what dispatch_init() set up (the lock). */
+void dispatch_destroy(struct dispatch *d);
 
-/* The seq of the next exit (gapless, from 1). */
+/* Take / release the global-order lock.  Not recursive. */
+void dispatch_lock(struct dispatch *d);
+void dispatch_unlock(struct dispatch *d);
+
+/* The seq of the next exit or event (gapless, from 1).  With more than one
+ * thread, call it with the dispatch lock held. */
 uint64_t dispatch_seq_next(struct dispatch *d);
 
 /*

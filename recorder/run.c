@@ -181,7 +181,10 @@ static int run_decide(struct run_vcpu *c, uint64_t seq, struct run_result *res)
 	return 0;
 }
 
-int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *res)
+/* run_step() under the dispatch lock: the seq, the device access and the
+ * queued log rows of one exit form one critical section (dispatch.h). */
+static int run_step_locked(struct run_vcpu *c, const struct run_stamp *t,
+			   struct run_result *res)
 {
 	uint64_t seq = dispatch_seq_next(c->dispatch);
 	int done;
@@ -208,6 +211,16 @@ int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *r
 		return c->err;
 	}
 	return done;
+}
+
+int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *res)
+{
+	int rc;
+
+	dispatch_lock(c->dispatch);
+	rc = run_step_locked(c, t, res);
+	dispatch_unlock(c->dispatch);
+	return rc;
 }
 
 int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
@@ -240,6 +253,7 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 		done = run_step(&c, &t, res);
 	}
 	res->exits = c.last_seq;
+	dispatch_destroy(&d);
 	hostlive_console_flush(hl);
 	return done < 0 ? done : 0;
 }
