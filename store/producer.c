@@ -31,17 +31,18 @@ static inline void copy_small(uint8_t *dst, const void *src, size_t len)
 	}
 }
 
-static inline struct ring_slot *slot_begin(struct store *s, enum kind k)
+static inline struct ring_slot *slot_begin(struct store_prod *s, enum kind k)
 {
 	struct ring_slot *sl;
 
 	prod_lock(s);
 	sl = ring_prod_next(s->ring);
 	sl->kind = (uint8_t)k;
+	sl->aux = s->idx;
 	return sl;
 }
 
-static inline int slot_end(struct store *s, struct ring_slot *sl,
+static inline int slot_end(struct store_prod *s, struct ring_slot *sl,
 			   const void *p, size_t len)
 {
 	int rc = ring_prod_publish(s->ring, sl, p, len);
@@ -50,7 +51,7 @@ static inline int slot_end(struct store *s, struct ring_slot *sl,
 	return rc;
 }
 
-int store_put_exit(struct store *s, const struct rec_exit *r)
+int store_prod_put_exit(struct store_prod *s, const struct rec_exit *r)
 {
 	struct ring_slot *sl = slot_begin(s, K_EXIT);
 	struct b_exit *e = (void *)sl->u;
@@ -65,7 +66,7 @@ int store_put_exit(struct store *s, const struct rec_exit *r)
 	return slot_end(s, sl, NULL, 0);
 }
 
-int store_put_pio(struct store *s, const struct rec_pio *r)
+int store_prod_put_pio(struct store_prod *s, const struct rec_pio *r)
 {
 	size_t len = (size_t)r->size * r->count;
 	struct ring_slot *sl;
@@ -90,7 +91,7 @@ int store_put_pio(struct store *s, const struct rec_pio *r)
 	return slot_end(s, sl, r->data, len);
 }
 
-int store_put_mmio(struct store *s, const struct rec_mmio *r)
+int store_prod_put_mmio(struct store_prod *s, const struct rec_mmio *r)
 {
 	struct ring_slot *sl;
 	struct b_mmio *m;
@@ -113,7 +114,7 @@ int store_put_mmio(struct store *s, const struct rec_mmio *r)
 	return slot_end(s, sl, r->data, r->len);
 }
 
-int store_put_blk(struct store *s, const struct rec_blk *r)
+int store_prod_put_blk(struct store_prod *s, const struct rec_blk *r)
 {
 	struct ring_slot *sl = slot_begin(s, K_BLK);
 	struct b_blk *k = (void *)sl->u;
@@ -130,7 +131,7 @@ int store_put_blk(struct store *s, const struct rec_blk *r)
 	return slot_end(s, sl, r->hash, r->has_hash ? sizeof(r->hash) : 0);
 }
 
-int store_put_irq(struct store *s, const struct rec_irq *r)
+int store_prod_put_irq(struct store_prod *s, const struct rec_irq *r)
 {
 	struct ring_slot *sl = slot_begin(s, K_IRQ);
 	struct b_irq *q = (void *)sl->u;
@@ -143,7 +144,7 @@ int store_put_irq(struct store *s, const struct rec_irq *r)
 	return slot_end(s, sl, NULL, 0);
 }
 
-int store_put_dma(struct store *s, const struct rec_dma *r)
+int store_prod_put_dma(struct store_prod *s, const struct rec_dma *r)
 {
 	size_t len = r->data ? r->len : 0;
 	struct ring_slot *sl;
@@ -163,7 +164,7 @@ int store_put_dma(struct store *s, const struct rec_dma *r)
 	return slot_end(s, sl, r->data, len);
 }
 
-int store_put_info(struct store *s, const struct rec_info *r)
+int store_prod_put_info(struct store_prod *s, const struct rec_info *r)
 {
 	size_t len = r->detail ? strlen(r->detail) : 0;
 	struct ring_slot *sl;
@@ -179,7 +180,7 @@ int store_put_info(struct store *s, const struct rec_info *r)
 	return slot_end(s, sl, r->detail, len);
 }
 
-int store_put_kexit(struct store *s, const struct rec_kexit *r)
+int store_prod_put_kexit(struct store_prod *s, const struct rec_kexit *r)
 {
 	size_t len = r->reason_name ? strlen(r->reason_name) : 0;
 	struct ring_slot *sl;
@@ -200,19 +201,68 @@ int store_put_kexit(struct store *s, const struct rec_kexit *r)
 	return slot_end(s, sl, r->reason_name, len);
 }
 
+int store_put_exit(struct store *s, const struct rec_exit *r)
+{
+	return store_prod_put_exit(&s->main, r);
+}
+
+int store_put_pio(struct store *s, const struct rec_pio *r)
+{
+	return store_prod_put_pio(&s->main, r);
+}
+
+int store_put_mmio(struct store *s, const struct rec_mmio *r)
+{
+	return store_prod_put_mmio(&s->main, r);
+}
+
+int store_put_blk(struct store *s, const struct rec_blk *r)
+{
+	return store_prod_put_blk(&s->main, r);
+}
+
+int store_put_irq(struct store *s, const struct rec_irq *r)
+{
+	return store_prod_put_irq(&s->main, r);
+}
+
+int store_put_dma(struct store *s, const struct rec_dma *r)
+{
+	return store_prod_put_dma(&s->main, r);
+}
+
+int store_put_info(struct store *s, const struct rec_info *r)
+{
+	return store_prod_put_info(&s->main, r);
+}
+
+int store_put_kexit(struct store *s, const struct rec_kexit *r)
+{
+	return store_prod_put_kexit(&s->main, r);
+}
+
 uint64_t store_ring_waits(const struct store *s)
 {
-	return ring_waits(s->ring);
+	uint64_t n = 0;
+
+	for (int i = 0; i < atomic_load((_Atomic int *)&s->nprods); i++)
+		n += ring_waits(s->prods[i]->ring);
+	return n;
+}
+
+uint64_t store_prod_waits(const struct store_prod *p)
+{
+	return ring_waits(p->ring);
 }
 
 uint64_t store_records(const struct store *s)
 {
-	return ring_published(s->ring);
+	return wr_published((struct store *)s);
 }
 
 int store_flush(struct store *s)
 {
-	uint64_t target = ring_published(s->ring);
+	uint64_t target = wr_published(s);
 	int ret;
 
 	pthread_mutex_lock(&s->mu);
@@ -223,7 +273,7 @@ int store_flush(struct store *s)
 		       !atomic_compare_exchange_weak(&s->flush_target, &old, target))
 			;
 		pthread_mutex_unlock(&s->mu);
-		ring_kick(s->ring);
+		ring_kick(s->main.ring);
 		pthread_mutex_lock(&s->mu);
 		while (s->committed < target && !atomic_load(&s->failed))
 			pthread_cond_wait(&s->cv, &s->mu);

@@ -159,6 +159,8 @@ static void prod_wait(struct ring *r, size_t side_len)
 		/* the consumer may be asleep on its timeout: wake it now */
 		r->kicked = 1;
 		pthread_cond_signal(&r->cons_cv);
+		if (r->kick_to)
+			ring_kick(r->kick_to);
 		deadline_in(&ts, PROD_WAIT_MS);
 		pthread_cond_timedwait(&r->prod_cv, &r->mu, &ts);
 	}

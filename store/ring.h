@@ -70,6 +70,9 @@ struct ring {
 	pthread_cond_t prod_cv, cons_cv;
 	_Atomic int prod_waiting;
 	int kicked;
+	struct ring *kick_to;   /* also woken when the producer waits (the
+				 * ring a consumer of several rings naps on);
+				 * set before use, its mutex nests inside ours */
 
 	/* constant after ring_create */
 	_Alignas(64) struct ring_slot *slots;

@@ -172,10 +172,37 @@ int store_put_dma(struct store *s, const struct rec_dma *r) STORE_MUST_CHECK;
 int store_put_info(struct store *s, const struct rec_info *r) STORE_MUST_CHECK;
 int store_put_kexit(struct store *s, const struct rec_kexit *r) STORE_MUST_CHECK;
 
+/*
+ * Producers of their own (one per vCPU thread), so that several threads
+ * log without sharing a ring.  store_prod_open() adds one, named `name`
+ * (its ring waits go in meta.ring_waits.<name>); call it before the
+ * threads start putting, at most 8 times per store.  Its rows must carry
+ * seqs taken under one lock, and every row of a seq must be put before
+ * the lock is released (the run step does this under the dispatch lock):
+ * the writer merges the producers' rings into one seq order, and takes a
+ * record only once no smaller seq can still arrive in another ring.
+ * store_put_*() on the store itself go to its own ring, written in put
+ * order; do not mix seq'd rows there with producers' (kernel exits, which
+ * have no seq, may).  The handle belongs to the store (freed at close).
+ * Returns 0, -ENOSPC (too many) or -ENOMEM.
+ */
+struct store_prod;
+int store_prod_open(struct store *s, const char *name, struct store_prod **out);
+int store_prod_put_exit(struct store_prod *p, const struct rec_exit *r) STORE_MUST_CHECK;
+int store_prod_put_pio(struct store_prod *p, const struct rec_pio *r) STORE_MUST_CHECK;
+int store_prod_put_mmio(struct store_prod *p, const struct rec_mmio *r) STORE_MUST_CHECK;
+int store_prod_put_blk(struct store_prod *p, const struct rec_blk *r) STORE_MUST_CHECK;
+int store_prod_put_irq(struct store_prod *p, const struct rec_irq *r) STORE_MUST_CHECK;
+int store_prod_put_dma(struct store_prod *p, const struct rec_dma *r) STORE_MUST_CHECK;
+int store_prod_put_info(struct store_prod *p, const struct rec_info *r) STORE_MUST_CHECK;
+int store_prod_put_kexit(struct store_prod *p, const struct rec_kexit *r) STORE_MUST_CHECK;
+/* Times this producer waited for room in its ring. */
+uint64_t store_prod_waits(const struct store_prod *p);
+
 /* Wait until every record put so far is in the database (committed). */
 int store_flush(struct store *s);
 
-/* Statistics of the producer side. */
+/* Statistics of the producer side, all rings together. */
 uint64_t store_ring_waits(const struct store *s);
 uint64_t store_records(const struct store *s);
 

@@ -45,7 +45,7 @@ static int bind_payload(struct store *s, sqlite3_stmt *st, int i,
 		p = inl;
 		len = inl_len;
 	} else {
-		p = ring_cons_payload(s->ring, sl, &owned);
+		p = ring_cons_payload(wr_slot_ring(s, sl), sl, &owned);
 		if (!p)
 			return SQLITE_NOMEM;
 		len = sl->plen;
@@ -71,7 +71,7 @@ static int bind_blk(struct store *s, sqlite3_stmt *st, int b,
 	rc |= sqlite3_bind_int64(st, b + 5, k->nsectors);
 	if (sl->flags & F_PAYLOAD) {
 		void *owned = NULL;
-		const uint8_t *h = ring_cons_payload(s->ring, sl, &owned);
+		const uint8_t *h = ring_cons_payload(wr_slot_ring(s, sl), sl, &owned);
 
 		if (!h)
 			return SQLITE_NOMEM;

@@ -101,7 +101,7 @@ static void res_payload(struct store *s, sqlite3_context *ctx, const struct ring
 		sqlite3_result_blob64(ctx, inl, inl_len, SQLITE_STATIC);
 		return;
 	}
-	p = ring_cons_payload(s->ring, sl, &owned);
+	p = ring_cons_payload(wr_slot_ring(s, sl), sl, &owned);
 	if (!p) {
 		sqlite3_result_error_nomem(ctx);
 		return;

@@ -184,7 +184,9 @@ static void store_free(struct store *s)
 		free(s->vrows[k]);
 	if (s->db)
 		sqlite3_close_v2(s->db);
-	ring_destroy(s->ring);
+	wr_prods_free(s);
+	ring_destroy(s->main.ring);
+	free(s->passv);
 	pthread_cond_destroy(&s->cv);
 	pthread_cond_destroy(&s->ck_cv);
 	pthread_mutex_destroy(&s->mu);
@@ -246,14 +248,26 @@ int store_create_opts(struct store **out, const char *path, bool force,
 	s->path = strdup(path);
 	if (!s->path)
 		goto err_free;
-	ret = ring_create(&s->ring, o->ring_records ? o->ring_records : STORE_RING_RECORDS,
+	ret = ring_create(&s->main.ring, o->ring_records ? o->ring_records : STORE_RING_RECORDS,
 			  o->side_bytes ? o->side_bytes : STORE_SIDE_BYTES);
+	if (!ret) {
+		s->main.s = s;
+		s->prods[0] = &s->main;
+		atomic_store(&s->nprods, 1);
+		/* a producer's ring: a quarter of the defaults, or the sizes
+		 * the caller chose */
+		s->prod_nrec = o->ring_records ? o->ring_records : STORE_RING_RECORDS / 4;
+		s->prod_side = o->side_bytes ? o->side_bytes : STORE_SIDE_BYTES / 4;
+		s->passv = malloc(PASS_MAX * sizeof(*s->passv));
+		if (!s->passv)
+			ret = -ENOMEM;
+	}
 	if (ret) {
 		seterr(err, errlen, "%s: cannot allocate the record ring: %s", path,
 		       strerror(-ret));
 		goto err_free;
 	}
-	s->min_pass = s->ring->nslots / 4 < PASS_MAX ? s->ring->nslots / 4 : PASS_MAX;
+	s->min_pass = s->main.ring->nslots / 4 < PASS_MAX ? s->main.ring->nslots / 4 : PASS_MAX;
 
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
@@ -343,10 +357,24 @@ static void close_extras(struct store *s)
 
 	snprintf(sql, sizeof(sql),
 		 "INSERT OR REPLACE INTO meta(key, value) VALUES ('ring_waits', '%llu')",
-		 (unsigned long long)ring_waits(s->ring));
+		 (unsigned long long)store_ring_waits(s));
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		store_fail(s, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
 		goto out;
+	}
+	/* each producer's own, "ring_waits.vcpu0" */
+	for (int i = 1; i < atomic_load(&s->nprods); i++) {
+		const struct store_prod *p = s->prods[i];
+
+		if (!p->name[0])
+			continue;
+		snprintf(sql, sizeof(sql),
+			 "INSERT OR REPLACE INTO meta(key, value) VALUES ('ring_waits.%s', '%llu')",
+			 p->name, (unsigned long long)ring_waits(p->ring));
+		if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+			store_fail(s, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+			goto out;
+		}
 	}
 	if (!summary)
 		goto out;
@@ -388,7 +416,7 @@ int store_close(struct store *s)
 		pthread_mutex_lock(&s->mu);
 		s->stop = true;
 		pthread_mutex_unlock(&s->mu);
-		ring_kick(s->ring);
+		ring_kick(s->main.ring);
 		pthread_join(s->thread, NULL);
 		s->thread_started = false;
 	}

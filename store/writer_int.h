@@ -113,10 +113,30 @@ struct vt_aux {
 	int k;
 };
 
-struct store {
-	/* producer side */
+#define STORE_MAX_RINGS  9           /* the store's own ring + 8 producers */
+
+/*
+ * A producer: one ring and the spin lock of its put calls.  Ring 0 is the
+ * store's own (store_put_*(), s->main): its records are written in the
+ * order they were put.  Rings 1.. are handles of store_prod_open() (one
+ * per vCPU thread): their records carry seqs, and the writer merges them
+ * into seq order (merge.c).  slot->aux holds the ring's index.
+ */
+struct store_prod {
 	_Alignas(64) _Atomic int plock;
 	struct ring *ring;
+	struct store *s;
+	uint16_t idx;
+	char name[24];                /* "vcpu0": meta.ring_waits.<name> */
+};
+
+struct store {
+	/* producer side: ring 0 */
+	struct store_prod main;
+	/* every ring, [0] = &main; nprods grows (release) before first use */
+	struct store_prod *prods[STORE_MAX_RINGS];
+	_Atomic int nprods;
+	size_t prod_nrec, prod_side;  /* sizes of the producers' rings */
 
 	/* shared state, under mu */
 	_Alignas(64) pthread_mutex_t mu;
@@ -159,6 +179,8 @@ struct store {
 	bool maxseq_ok;               /* maxseq[] is valid in this transaction */
 	bool nullseq;                 /* a seq went in as NULL since the last step */
 	uint64_t consumed;
+	const struct ring_slot **passv;      /* this pass's records, merged */
+	size_t take[STORE_MAX_RINGS];        /* taken from each ring this pass */
 	const struct ring_slot *pend[K_N][BATCH_MAX];
 	unsigned npend[K_N];
 	char hex[BATCH_MAX][65];
@@ -198,20 +220,26 @@ static inline uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
-static inline void prod_lock(struct store *s)
+static inline void prod_lock(struct store_prod *p)
 {
 	unsigned spins = 0;
 
-	while (atomic_exchange_explicit(&s->plock, 1, memory_order_acquire)) {
-		while (atomic_load_explicit(&s->plock, memory_order_relaxed))
+	while (atomic_exchange_explicit(&p->plock, 1, memory_order_acquire)) {
+		while (atomic_load_explicit(&p->plock, memory_order_relaxed))
 			if (++spins > 1000)
 				sched_yield();
 	}
 }
 
-static inline void prod_unlock(struct store *s)
+static inline void prod_unlock(struct store_prod *p)
 {
-	atomic_store_explicit(&s->plock, 0, memory_order_release);
+	atomic_store_explicit(&p->plock, 0, memory_order_release);
+}
+
+/* The ring a consumed slot came from. */
+static inline struct ring *wr_slot_ring(struct store *s, const struct ring_slot *sl)
+{
+	return s->prods[sl->aux]->ring;
 }
 
 /* Remember the first write error, tell the user once, wake waiters. */
@@ -228,6 +256,14 @@ void wr_col_pio(struct vt_cur *c, const struct ring_slot *sl, sqlite3_context *c
 void wr_col_mmio(struct vt_cur *c, const struct ring_slot *sl, sqlite3_context *ctx, int col);
 int wr_prepare_all(struct store *s, char *err, size_t errlen);
 void wr_finalize_all(struct store *s);
+
+/* merge.c: a pass's records from every ring, in order (s->passv) */
+size_t wr_gather(struct store *s);
+void wr_release(struct store *s);
+size_t wr_pending(struct store *s);
+bool wr_prod_waiting(struct store *s);
+uint64_t wr_published(struct store *s);
+void wr_prods_free(struct store *s);
 
 /* wthread.c: the writer thread and the checkpointer */
 void *wr_writer_main(void *arg);

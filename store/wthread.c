@@ -138,7 +138,7 @@ static void write_pass(struct store *s, size_t n)
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		const struct ring_slot *sl = ring_cons_slot(s->ring, i);
+		const struct ring_slot *sl = s->passv[i];
 		unsigned k = sl->kind;
 
 		if (k >= K_N) {
@@ -211,15 +211,13 @@ void *wr_writer_main(void *arg)
 		pthread_mutex_unlock(&s->mu);
 		target = atomic_load(&s->flush_target);
 
-		n = ring_cons_avail(s->ring);
+		n = wr_gather(s);
 		if (n) {
-			if (n > PASS_MAX)
-				n = PASS_MAX;
 			pthread_mutex_lock(&s->db_mu);
 			write_pass(s, n);
-			ring_cons_release(s->ring, n);
+			wr_release(s);
 			s->consumed += n;
-			drained = ring_cons_avail(s->ring) == 0;
+			drained = wr_pending(s) == 0;
 			/* commit when drained, old enough, or a flush waits for these */
 			if (s->in_txn && (drained || now_ns() - s->txn_start >= commit_ns ||
 					  (target > s->committed && s->consumed >= target))) {
@@ -231,10 +229,13 @@ void *wr_writer_main(void *arg)
 				pthread_mutex_unlock(&s->db_mu);
 			}
 			if (stop || target > s->committed ||
-			    ring_cons_avail(s->ring) >= s->min_pass ||
-			    atomic_load_explicit(&s->ring->prod_waiting, memory_order_relaxed))
+			    wr_pending(s) >= s->min_pass || wr_prod_waiting(s))
 				continue;
 		} else {
+			/* records above this pass's merge bound: the next
+			 * pass takes them (see merge.c) */
+			if (wr_pending(s))
+				continue;
 			if (s->in_txn) {
 				pthread_mutex_lock(&s->db_mu);
 				if (txn_commit(s))
@@ -251,7 +252,7 @@ void *wr_writer_main(void *arg)
 		now = now_ns();
 		if ((int64_t)(next_poll - now) <= 0)
 			next_poll = now + poll_ns;
-		ring_cons_nap(s->ring, next_poll - now);
+		ring_cons_nap(s->main.ring, next_poll - now);
 		if ((int64_t)(now_ns() - next_poll) >= 0)
 			next_poll += poll_ns;
 	}
