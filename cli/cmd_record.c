@@ -12,7 +12,7 @@
 
 static const char record_usage[] =
 	"usage: exitlog record [-o DB] [--force] [--disk IMG]... [--virtio-disk IMG]...\n"
-	"                      [--mem MiB] [--initrd FILE] [--append CMDLINE]\n"
+	"                      [--mem MiB] [--cpus N] [--initrd FILE] [--append CMDLINE]\n"
 	"                      [--ktrace] [--no-log] GUEST\n"
 	"\n"
 	"Run GUEST under KVM and log every exit into the SQLite database DB.\n"
@@ -24,6 +24,7 @@ static const char record_usage[] =
 	"      --disk IMG       attach a raw image as an IDE disk (ata0, then ata1)\n"
 	"      --virtio-disk IMG  attach a raw image as a virtio-blk disk\n"
 	"      --mem MiB        guest RAM (default 256)\n"
+	"      --cpus N         vCPUs, 1..8 (default 1); more than 1 needs a bzImage\n"
 	"      --initrd FILE    initramfs for a bzImage guest\n"
 	"      --append CMDLINE kernel command line for a bzImage guest\n"
 	"      --ktrace         also record the exits KVM handles in the kernel\n"
@@ -32,7 +33,8 @@ static const char record_usage[] =
 	"Exit status: 0 the guest ended cleanly (hlt, reset, power-off); 1 it ended\n"
 	"badly (triple fault, KVM error, signal); 2 bad input or setup failure.\n";
 
-enum { OPT_DISK = 256, OPT_VDISK, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_KTRACE, OPT_NOLOG };
+enum { OPT_DISK = 256, OPT_VDISK, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_KTRACE, OPT_NOLOG,
+       OPT_CPUS };
 
 static const struct option record_longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
@@ -40,6 +42,7 @@ static const struct option record_longopts[] = {
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "virtio-disk", required_argument, NULL, OPT_VDISK },
 	{ "mem", required_argument, NULL, OPT_MEM },
+	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "initrd", required_argument, NULL, OPT_INITRD },
 	{ "append", required_argument, NULL, OPT_APPEND },
 	{ "ktrace", no_argument, NULL, OPT_KTRACE },
@@ -69,6 +72,7 @@ int cmd_record(int argc, char **argv)
 	memset(&o, 0, sizeof(o));
 	o.out = "exitlog.db";
 	o.mem_mb = 256;
+	o.cpus = 1;
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "+o:fh", record_longopts, NULL)) != -1) {
 		switch (c) {
@@ -89,6 +93,13 @@ int cmd_record(int argc, char **argv)
 				return 2;
 			}
 			o.mem_mb = (uint64_t)num;
+			break;
+		case OPT_CPUS:
+			if (cli_parse_int(optarg, 10, 1, 8, &num)) {
+				fprintf(stderr, "exitlog record: --cpus '%s': must be 1..8\n", optarg);
+				return 2;
+			}
+			o.cpus = (int)num;
 			break;
 		case OPT_INITRD:
 			o.initrd = optarg;

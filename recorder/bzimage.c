@@ -9,6 +9,7 @@
  *   0x20000  kernel command line
  *   0x100000 protected-mode kernel (entered at +0x200, startup_64)
  *   initrd   at the top of RAM below initrd_addr_max, 4 KiB aligned
+ *   0xf0000  MP tables, with more than one vCPU (mptable.c)
  * e820: RAM [0, 0x9fc00), reserved [0x9fc00, 0x100000), RAM [1 MiB, end).
  * Not implemented: the 16-bit/32-bit entry points, EFI handover, setup_data.
  */
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "recorder/bzimage.h"
+#include "recorder/mptable.h"
 
 #define GDT_ADDR      0x500u
 #define ZERO_PAGE     0x7000u
@@ -120,31 +122,78 @@ static void bz_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int l)
 	s->g = 1;
 }
 
+/*
+ * CPUID of vCPU `id`: what KVM supports, with the hypervisor bit
+ * (CPUID.1:ECX[31], so Linux looks at the KVM leaves and uses kvm-clock)
+ * and the vCPU's APIC id where CPUID reports it (leaf 1 EBX[31:24], the
+ * x2APIC id of leaves 0xb and 0x1f in EDX, AMD's extended APIC id in
+ * 0x8000001e EAX), matching the MP table (mptable.c).
+ */
+static void bz_cpuid_patch(struct kvm_cpuid2 *cpuid, const struct kvm_cpuid2 *base,
+			   uint32_t id)
+{
+	memcpy(cpuid->entries, base->entries, base->nent * sizeof(base->entries[0]));
+	cpuid->nent = base->nent;
+	for (uint32_t i = 0; i < cpuid->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &cpuid->entries[i];
+
+		switch (e->function) {
+		case 1:
+			e->ecx |= 1u << 31;
+			e->ebx = (e->ebx & 0x00ffffffu) | id << 24;
+			break;
+		case 0xb:
+		case 0x1f:
+			e->edx = id;
+			break;
+		case 0x8000001e:
+			e->eax = id;
+			break;
+		}
+	}
+}
+
+/* Every vCPU's CPUID; leaf 1's signature and features for the MP table. */
+static int bz_cpuids(struct vm *vm, uint32_t *sig, uint32_t *features)
+{
+	struct kvm_cpuid2 *base, *cpuid;
+	const int nent = 128;
+	size_t size = sizeof(*base) + (size_t)nent * sizeof(base->entries[0]);
+	int rc = 0;
+
+	base = calloc(1, size);
+	cpuid = calloc(1, size);
+	if (!base || !cpuid) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	base->nent = (uint32_t)nent;
+	if (ioctl(vm->sys_fd, KVM_GET_SUPPORTED_CPUID, base) < 0) {
+		rc = -errno;
+		goto out;
+	}
+	*sig = *features = 0;
+	for (uint32_t i = 0; i < base->nent; i++)
+		if (base->entries[i].function == 1) {
+			*sig = base->entries[i].eax;
+			*features = base->entries[i].edx;
+		}
+	for (int id = 0; id < vm->nvcpus && !rc; id++) {
+		bz_cpuid_patch(cpuid, base, (uint32_t)id);
+		if (ioctl(vm->vcpu_fds[id], KVM_SET_CPUID2, cpuid) < 0)
+			rc = -errno;
+	}
+out:
+	free(base);
+	free(cpuid);
+	return rc;
+}
+
+/* The boot CPU in 64-bit mode at startup_64; the others wait for SIPI. */
 static int bz_cpu(struct vm *vm)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
-	struct kvm_cpuid2 *cpuid;
-	int nent = 128, rc = 0;
-
-	cpuid = calloc(1, sizeof(*cpuid) + (size_t)nent * sizeof(cpuid->entries[0]));
-	if (!cpuid)
-		return -ENOMEM;
-	cpuid->nent = (uint32_t)nent;
-	if (ioctl(vm->sys_fd, KVM_GET_SUPPORTED_CPUID, cpuid) < 0) {
-		rc = -errno;
-	} else {
-		/* Tell the guest it runs on a hypervisor (CPUID.1:ECX[31]), so
-		 * Linux looks at the KVM leaves and uses kvm-clock. */
-		for (uint32_t i = 0; i < cpuid->nent; i++)
-			if (cpuid->entries[i].function == 1)
-				cpuid->entries[i].ecx |= 1u << 31;
-		if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, cpuid) < 0)
-			rc = -errno;
-	}
-	free(cpuid);
-	if (rc)
-		return rc;
 
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &sregs) < 0)
 		return -errno;
@@ -211,8 +260,9 @@ out:
 }
 
 int bzimage_load(struct vm *vm, const struct guest_image *g, const char *initrd,
-		 const char *cmdline, char *err, size_t errlen)
+		 const char *cmdline, const struct board *b, char *err, size_t errlen)
 {
+	uint32_t sig = 0, features = 0;
 	const uint8_t *k = g->data;
 	uint8_t *zp = vm->ram + ZERO_PAGE;
 	size_t setup_size, hdr_end, kernel_size, cmax;
@@ -273,6 +323,19 @@ int bzimage_load(struct vm *vm, const struct guest_image *g, const char *initrd,
 	bz_e820(zp, vm->ram_size);
 	bz_page_tables(vm->ram);
 	bz_gdt(vm->ram);
+	rc = bz_cpuids(vm, &sig, &features);
+	if (rc) {
+		snprintf(err, errlen, "setting the vCPUs' CPUID: %s", strerror(-rc));
+		return rc;
+	}
+	/* one vCPU: no MP table, the guest runs on the PIC as it always did */
+	if (vm->nvcpus > 1) {
+		rc = mptable_write(vm->ram, vm->ram_size, vm->nvcpus, sig, features, b);
+		if (rc) {
+			snprintf(err, errlen, "writing the MP table: %s", strerror(-rc));
+			return rc;
+		}
+	}
 	rc = bz_cpu(vm);
 	if (rc)
 		snprintf(err, errlen, "setting up the vCPU for 64-bit entry: %s", strerror(-rc));

@@ -44,13 +44,13 @@ static void live_log_blk(struct hostlive *hl, const struct blk_req *r,
 		.latency_ns = latency,
 	};
 
-	if (!hl->store)
+	if (!hl->prod)
 		return;
 	if (buf && status == 0) {
 		sha256(buf, (size_t)r->nsectors * SECTOR_SIZE, b.hash);
 		b.has_hash = true;
 	}
-	live_keep(hl, store_put_blk(hl->store, &b), "blk_requests row");
+	live_keep(hl, store_prod_put_blk(hl->prod, &b), "blk_requests row");
 }
 
 static int live_blk_read(void *ctx, const struct blk_req *r, void *buf)
@@ -106,8 +106,8 @@ static void live_log_dma(struct hostlive *hl, const char *dev, uint64_t gpa,
 		.data = status ? NULL : data,
 	};
 
-	if (hl->store)
-		live_keep(hl, store_put_dma(hl->store, &d), "dma row");
+	if (hl->prod)
+		live_keep(hl, store_prod_put_dma(hl->prod, &d), "dma row");
 }
 
 static int live_dma_read(void *ctx, const char *dev, uint64_t gpa, void *buf,
@@ -146,8 +146,8 @@ static void live_irq_set(void *ctx, int line, int level)
 	for (int i = 0; hl->board && i < hl->board->ndevs; i++)
 		if (hl->board->devs[i].irq == line)
 			r.device = hl->board->devs[i].name;
-	if (hl->store)
-		live_keep(hl, store_put_irq(hl->store, &r), "irqs row");
+	if (hl->prod)
+		live_keep(hl, store_prod_put_irq(hl->prod, &r), "irqs row");
 	vm_irq_line(hl->vm, line, level);
 }
 
@@ -207,7 +207,7 @@ void hostlive_init(struct hostlive *hl, struct store *store, struct vm *vm,
 		   const struct board *board, struct blkraw *disks, int ndisks)
 {
 	memset(hl, 0, sizeof(*hl));
-	hl->store = store;
+	hl->prod = store ? store_prod_main(store) : NULL;
 	hl->vm = vm;
 	hl->board = board;
 	hl->disks = disks;

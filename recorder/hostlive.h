@@ -17,12 +17,17 @@
 #include "store/store.h"
 
 struct hostlive {
-	struct store *store;        /* NULL: recording off (--no-log) */
+	struct store_prod *prod;    /* where host-call rows go: the ring of the
+				     * vCPU whose exit is being handled (set by
+				     * the run step under the dispatch lock);
+				     * the store's own at init; NULL: --no-log */
 	struct vm *vm;
 	const struct board *board;
 	struct blkraw *disks;       /* indexed by board disk index */
 	int ndisks;
-	uint64_t seq;               /* exit being handled */
+	uint64_t seq;               /* exit being handled (shared by the vCPU
+				     * threads: every host call happens inside
+				     * an exit's step, under the dispatch lock) */
 	uint64_t t_ns;              /* its t_ns */
 	int event;                  /* HOST_EV_* the guest asked for, 0 if none */
 	int dev_errors;             /* host calls refused (bad DMA, bad range) */

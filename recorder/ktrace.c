@@ -310,6 +310,12 @@ static int kt_setup(struct ktrace *kt, char *err, size_t errlen)
 		store_seterr(err, errlen, "--ktrace: cannot set the pid filter (set_event_pid)");
 		return -EIO;
 	}
+	/* threads the traced one starts later (the vCPU threads of run_loop)
+	 * join the filter: every vCPU is followed */
+	if (tracefs_option_enable(kt->inst, TRACEFS_OPTION_EVENT_FORK)) {
+		store_seterr(err, errlen, "--ktrace: cannot follow new threads (options/event-fork)");
+		return -EIO;
+	}
 	/*
 	 * Events first: the first enable anywhere makes the kernel allocate the
 	 * top-level buffer at its default size (its lazy "expanded" state, as any

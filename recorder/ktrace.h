@@ -49,8 +49,10 @@ struct ktrace;
 int ktrace_probe(char *err, size_t errlen);
 
 /*
- * Start capturing the kvm events of thread `tid` (the vCPU thread; 0 = the
- * calling thread) into a
+ * Start capturing the kvm events of thread `tid` (0 = the calling thread)
+ * and of every thread it starts afterwards (options/event-fork: the vCPU
+ * threads of run_loop(); kernel_exits.vcpu comes from kvm_exit's vcpu_id)
+ * into a
  * private tracefs instance "exitlog-<pid>", on the "mono" trace clock;
  * `t0_mono_ns` is the CLOCK_MONOTONIC origin of exits.t_ns (the value given
  * to run_loop).  Instances "exitlog-<pid>" left behind by dead processes

@@ -25,14 +25,17 @@
 #include "util/sha256.h"
 
 static volatile sig_atomic_t record_stop;
-static struct kvm_run *record_run_page;
+static struct vm *record_vm;
 
+/* Ctrl-C / SIGTERM: every vCPU leaves KVM_RUN at its next entry; the
+ * thread that gets the signal leaves it now, and run_loop() kicks the
+ * others (the main thread looks at record_stop every few ms). */
 static void record_on_signal(int sig)
 {
 	(void)sig;
 	record_stop = 1;
-	if (record_run_page)
-		record_run_page->immediate_exit = 1;
+	if (record_vm)
+		run_kick_all(record_vm);
 }
 
 static void record_signals(int install)
@@ -75,7 +78,7 @@ static int record_meta_start(struct store *st, const struct record_opts *o,
 	rc = err_first(rc, store_meta_set(st, "guest_sha256", hex));
 	rc = err_first(rc, store_meta_set(st, "started_at", when));
 	rc = err_first(rc, store_meta_setf(st, "mem_mb", "%llu", (unsigned long long)o->mem_mb));
-	rc = err_first(rc, store_meta_set(st, "vcpus", "1"));
+	rc = err_first(rc, store_meta_setf(st, "vcpus", "%d", vm->nvcpus));
 	rc = err_first(rc, store_meta_setf(st, "rtc_epoch", "%llu", (unsigned long long)cfg->rtc_epoch));
 	rc = err_first(rc, store_meta_set(st, "logging", "on"));
 	if (o->initrd)
@@ -188,6 +191,11 @@ int recorder_run(const struct record_opts *o)
 	nopen = o->ndisks;
 	if (rc)
 		goto out_inputs;
+	if (g.kind != GUEST_BZIMAGE && o->cpus > 1) {
+		snprintf(err, sizeof(err), "--cpus %d needs a bzImage guest; %s is a flat real-mode binary (one CPU)",
+			 o->cpus, o->guest);
+		goto out_inputs;
+	}
 	if (g.kind != GUEST_BZIMAGE && (o->initrd || o->append)) {
 		snprintf(err, sizeof(err), "--initrd/--append need a bzImage guest; %s is a flat binary",
 			 o->guest);
@@ -199,7 +207,8 @@ int recorder_run(const struct record_opts *o)
 	    access("/sys/module/kvm_intel", F_OK) && access("/sys/module/kvm_amd", F_OK))
 		fprintf(stderr, "exitlog: warning: /dev/kvm is kvm_pvm (no vmx/svm): a stock Linux "
 			"guest hangs there; use a hardware KVM (scripts/with-kvm)\n");
-	rc = vm_create(&vm, o->mem_mb << 20, g.kind == GUEST_BZIMAGE, err, sizeof(err));
+	rc = vm_create(&vm, o->mem_mb << 20, g.kind == GUEST_BZIMAGE, o->cpus > 0 ? o->cpus : 1,
+		       err, sizeof(err));
 	if (rc)
 		goto out_inputs;
 	rc = board_create(&board, &cfg);
@@ -208,7 +217,7 @@ int recorder_run(const struct record_opts *o)
 		goto out_vm;
 	}
 	if (g.kind == GUEST_BZIMAGE)
-		rc = bzimage_load(&vm, &g, o->initrd, o->append, err, sizeof(err));
+		rc = bzimage_load(&vm, &g, o->initrd, o->append, &board, err, sizeof(err));
 	else
 		rc = loader_load_flat(&vm, &g, err, sizeof(err));
 	if (rc)
@@ -225,22 +234,23 @@ int recorder_run(const struct record_opts *o)
 	}
 
 	hostlive_init(&hl, st, &vm, &board, disks, cfg.ndisks);
-	record_run_page = vm.run;
+	record_vm = &vm;
 	record_stop = 0;
 	record_signals(1);
 	t0 = hostlive_clock();
 	if (o->ktrace) {
-		rc = ktrace_start(&kt, 0, t0, err, sizeof(err)); /* 0: this (vCPU) thread */
+		/* 0: this thread, and the vCPU threads it starts */
+		rc = ktrace_start(&kt, 0, t0, err, sizeof(err));
 		if (rc) {
 			record_signals(0);
-			record_run_page = NULL;
+			record_vm = NULL;
 			goto out_store;
 		}
 	}
 	rc = run_loop(&vm, &board, &hl, st, t0, &record_stop, &res);
 	ktrace_halt(kt); /* tracefs restored while Ctrl-C is still caught */
 	record_signals(0);
-	record_run_page = NULL;
+	record_vm = NULL;
 	if (rc) {
 		snprintf(err, sizeof(err), "%s: %s", o->out, res.msg);
 		goto out_store;

@@ -16,6 +16,7 @@ struct record_opts {
 	bool nolog;             /* run with recording off (baseline) */
 	bool ktrace;            /* also capture kernel-handled exits */
 	uint64_t mem_mb;
+	int cpus;               /* vCPUs, 1..VM_MAX_VCPUS; >1 needs a bzImage */
 	const char *guest;
 	const char *initrd;     /* bzImage only */
 	const char *append;     /* bzImage only */

@@ -10,7 +10,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "recorder/run.h"
 
@@ -52,8 +51,8 @@ static void run_info(struct run_vcpu *c, uint64_t seq, int64_t code, const char 
 {
 	struct rec_info r = { .seq = seq, .code = code, .detail = detail };
 
-	if (c->st)
-		run_keep(c, store_put_info(c->st, &r), seq, "exit_info row");
+	if (c->prod)
+		run_keep(c, store_prod_put_info(c->prod, &r), seq, "exit_info row");
 }
 
 /*
@@ -88,7 +87,7 @@ static void run_access(struct run_vcpu *c, uint64_t seq, const struct host *h)
 		dispatch_describe(&a, res.region, res.err, detail, sizeof(detail));
 		run_info(c, seq, res.err, detail);
 	}
-	if (!c->st)
+	if (!c->prod)
 		return;
 	device = res.region ? res.region->name : NULL;
 	if (a.space == BUS_PIO) {
@@ -96,13 +95,13 @@ static void run_access(struct run_vcpu *c, uint64_t seq, const struct host *h)
 			.seq = seq, .port = (uint16_t)a.addr, .size = (uint8_t)a.size,
 			.is_write = a.is_write, .count = a.count, .data = a.data, .device = device,
 		};
-		run_keep(c, store_put_pio(c->st, &p), seq, "pio row");
+		run_keep(c, store_prod_put_pio(c->prod, &p), seq, "pio row");
 	} else {
 		struct rec_mmio m = {
 			.seq = seq, .gpa = a.addr, .len = a.size, .is_write = a.is_write,
 			.data = a.data, .device = device,
 		};
-		run_keep(c, store_put_mmio(c->st, &m), seq, "mmio row");
+		run_keep(c, store_prod_put_mmio(c->prod, &m), seq, "mmio row");
 	}
 }
 
@@ -173,7 +172,7 @@ static int run_decide(struct run_vcpu *c, uint64_t seq, struct run_result *res)
 			 c->hl->event == HOST_EV_RESET ? "a reset" : "power-off");
 		return 1;
 	}
-	if (*c->stop) {
+	if (c->stop && *c->stop) {
 		res->end = RUN_END_SIGNAL;
 		snprintf(res->msg, sizeof(res->msg), "stopped by a signal");
 		return 1;
@@ -186,30 +185,39 @@ static int run_decide(struct run_vcpu *c, uint64_t seq, struct run_result *res)
 static int run_step_locked(struct run_vcpu *c, const struct run_stamp *t,
 			   struct run_result *res)
 {
-	uint64_t seq = dispatch_seq_next(c->dispatch);
+	uint64_t seq;
 	int done;
 
+	/* another vCPU ended the session: this exit is not part of it */
+	if (c->ending && atomic_load_explicit(c->ending, memory_order_relaxed))
+		return RUN_STEP_GONE;
+	seq = dispatch_seq_next(c->dispatch);
 	c->last_seq = seq;
 	if (c->hl) {
+		/* the live host is shared: it logs into this vCPU's ring */
 		c->hl->seq = seq;
 		c->hl->t_ns = t->t_out - t->t0;
+		c->hl->prod = c->prod;
 	}
 	done = run_decide(c, seq, res);
 	if (c->hl && c->hl->log_err)
 		run_keep(c, c->hl->log_err, c->hl->log_err_seq, c->hl->log_err_what);
-	if (c->st) {
+	if (c->prod) {
 		struct rec_exit e = {
 			.seq = seq, .vcpu = c->id, .reason = c->run->exit_reason,
 			.t_ns = t->t_out - t->t0, .guest_ns = t->t_out - t->t_in,
 			.handle_ns = hostlive_clock() - t->t_out,
 		};
-		run_keep(c, store_put_exit(c->st, &e), seq, "exits row");
+		run_keep(c, store_prod_put_exit(c->prod, &e), seq, "exits row");
 	}
 	if (c->err) {
 		res->end = RUN_END_ERROR;
 		snprintf(res->msg, sizeof(res->msg), "%s", c->errmsg);
-		return c->err;
+		done = c->err;
 	}
+	/* the last seq of the session: no other vCPU takes one after it */
+	if (done && c->ending)
+		atomic_store_explicit(c->ending, 1, memory_order_relaxed);
 	return done;
 }
 
@@ -221,39 +229,4 @@ int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *r
 	rc = run_step_locked(c, t, res);
 	dispatch_unlock(c->dispatch);
 	return rc;
-}
-
-int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
-	     struct store *st, uint64_t t0, volatile sig_atomic_t *stop,
-	     struct run_result *res)
-{
-	struct dispatch d;
-	struct run_vcpu c = {
-		.run = vm->run, .id = 0, .dispatch = &d, .host = hostlive_host(hl), .hl = hl,
-		.st = st, .stop = stop,
-	};
-	int done = 0;
-
-	memset(res, 0, sizeof(*res));
-	dispatch_init(&d, &board->bus);
-	while (!done) {
-		struct run_stamp t = { .t0 = t0, .t_in = hostlive_clock() };
-		int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
-		int err = errno;
-
-		t.t_out = hostlive_clock();
-		if (rc < 0 && err != EINTR && err != EAGAIN) {
-			res->end = RUN_END_ERROR;
-			snprintf(res->msg, sizeof(res->msg), "KVM_RUN: %s", strerror(err));
-			break;
-		}
-		if (rc < 0)
-			vm->run->exit_reason = KVM_EXIT_INTR;
-		vm->run->immediate_exit = 0;
-		done = run_step(&c, &t, res);
-	}
-	res->exits = c.last_seq;
-	dispatch_destroy(&d);
-	hostlive_console_flush(hl);
-	return done < 0 ? done : 0;
 }

@@ -14,6 +14,7 @@
 #define EXITLOG_RUN_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 
 #include <linux/kvm.h>
@@ -57,8 +58,11 @@ struct run_vcpu {
 	struct hostlive *hl;          /* the live host: stamped with each exit's
 				       * seq/t_ns, its event ends the run; NULL
 				       * when `host` is not a hostlive (tests) */
-	struct store *st;             /* NULL: no log (--no-log) */
-	volatile sig_atomic_t *stop;  /* set by the signal handler */
+	struct store_prod *prod;      /* this vCPU's log ring; NULL: no log */
+	volatile sig_atomic_t *stop;  /* set by the signal handler (or NULL) */
+	_Atomic int *ending;          /* shared: set (under the dispatch lock)
+				       * by the step that ends the session;
+				       * NULL with one vCPU and no threads */
 	uint64_t last_seq;            /* seq of the last exit handled */
 	uint64_t dev_errors;          /* accesses the devices refused */
 	int err;                      /* first logging error (-errno), 0 */
@@ -80,14 +84,24 @@ struct run_stamp {
  * ends, and log the access row and the exit row (handle_ns: from t_out to
  * the end of the step).  Returns 0 to go on, 1 when the session ends (*res
  * filled), or -errno when the log refused a row (c->err/c->errmsg say
- * which; *res is RUN_END_ERROR).
+ * which; *res is RUN_END_ERROR); both of those set *c->ending, under the
+ * lock.  Returns RUN_STEP_GONE, with no seq taken and nothing logged, when
+ * *c->ending was already set: another vCPU ended the session, whose last
+ * seq stays the ending exit.
  */
+#define RUN_STEP_GONE 2
 int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *res);
 
 /*
- * Run the vCPU until the guest ends the session.  `t0` is the clock origin
- * of exits.t_ns.  `stop` is set by the signal handler (which also sets
- * kvm_run.immediate_exit).  *res is always filled.  Returns 0 when the
+ * Run every vCPU of `vm` until the guest ends the session: one thread per
+ * vCPU (recorder/vcpus.c), each with its own run_vcpu and log ring
+ * (store_prod_open(st, "vcpuN"); st NULL: no log), all sharing one
+ * dispatch, so one lock orders every exit.  When one vCPU's exit ends the
+ * session (halt, reset, power-off, triple fault, error, or a signal), the
+ * others are kicked out of KVM_RUN (immediate_exit and RUN_KICK_SIGNAL)
+ * and every thread is joined before run_loop() returns.  `t0` is the clock
+ * origin of exits.t_ns.  `stop` is set by the signal handler (which calls
+ * run_kick_all()).  *res is always filled.  Returns 0 when the
  * session ended (res->end says how; a failed KVM_RUN is RUN_END_ERROR, a
  * recorded end like any other), -errno when the log refused a row: the
  * recording would be incomplete, res->end is RUN_END_ERROR and res->msg
@@ -96,5 +110,13 @@ int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *r
 int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 	     struct store *st, uint64_t t0, volatile sig_atomic_t *stop,
 	     struct run_result *res);
+
+/* The signal that kicks a vCPU thread out of KVM_RUN (a no-op handler is
+ * installed by run_loop()). */
+#define RUN_KICK_SIGNAL SIGUSR1
+
+/* Make every vCPU of `vm` leave KVM_RUN soon: immediate_exit on each run
+ * page (async-signal-safe: a signal handler may call it). */
+void run_kick_all(struct vm *vm);
 
 #endif

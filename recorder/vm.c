@@ -22,14 +22,57 @@ static const struct {
 	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
 };
 
-int vm_create(struct vm *vm, uint64_t ram_bytes, bool irqchip, char *err,
-	      size_t errlen)
+static void vm_reset_fds(struct vm *vm)
+{
+	vm->sys_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	for (int i = 0; i < VM_MAX_VCPUS; i++)
+		vm->vcpu_fds[i] = -1;
+}
+
+/* vCPU `id`: its fd and run page; APs wait for INIT/SIPI (in-kernel LAPIC). */
+static int vm_add_vcpu(struct vm *vm, int id, char *err, size_t errlen)
+{
+	int rc;
+
+	vm->vcpu_fds[id] = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
+	if (vm->vcpu_fds[id] < 0) {
+		rc = -errno;
+		snprintf(err, errlen, "KVM_CREATE_VCPU %d: %s", id, strerror(errno));
+		return rc;
+	}
+	vm->nvcpus = id + 1;
+	vm->runs[id] = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+			    vm->vcpu_fds[id], 0);
+	if (vm->runs[id] == MAP_FAILED) {
+		rc = -errno;
+		vm->runs[id] = NULL;
+		snprintf(err, errlen, "mmap kvm_run of vCPU %d: %s", id, strerror(errno));
+		return rc;
+	}
+	if (id > 0 && vm->irqchip) {
+		struct kvm_mp_state mp = { .mp_state = KVM_MP_STATE_UNINITIALIZED };
+
+		if (ioctl(vm->vcpu_fds[id], KVM_SET_MP_STATE, &mp) < 0) {
+			rc = -errno;
+			snprintf(err, errlen, "KVM_SET_MP_STATE of vCPU %d: %s", id, strerror(errno));
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int vm_create(struct vm *vm, uint64_t ram_bytes, bool irqchip, int nvcpus,
+	      char *err, size_t errlen)
 {
 	struct kvm_userspace_memory_region region;
 	int rc, mmap_size;
 
 	memset(vm, 0, sizeof(*vm));
-	vm->sys_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	vm_reset_fds(vm);
+	if (nvcpus < 1 || nvcpus > VM_MAX_VCPUS) {
+		snprintf(err, errlen, "%d vCPUs: must be 1..%d", nvcpus, VM_MAX_VCPUS);
+		return -EINVAL;
+	}
 
 	vm->sys_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
 	if (vm->sys_fd < 0) {
@@ -99,12 +142,6 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, bool irqchip, char *err,
 		}
 	}
 
-	vm->vcpu_fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, 0);
-	if (vm->vcpu_fd < 0) {
-		rc = -errno;
-		snprintf(err, errlen, "KVM_CREATE_VCPU: %s", strerror(errno));
-		goto fail;
-	}
 	mmap_size = ioctl(vm->sys_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (mmap_size < (int)sizeof(struct kvm_run)) {
 		rc = -EPROTO;
@@ -112,13 +149,13 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, bool irqchip, char *err,
 		goto fail;
 	}
 	vm->run_size = (size_t)mmap_size;
-	vm->run = mmap(NULL, vm->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, vm->vcpu_fd, 0);
-	if (vm->run == MAP_FAILED) {
-		rc = -errno;
-		vm->run = NULL;
-		snprintf(err, errlen, "mmap kvm_run: %s", strerror(errno));
-		goto fail;
+	for (int i = 0; i < nvcpus; i++) {
+		rc = vm_add_vcpu(vm, i, err, errlen);
+		if (rc)
+			goto fail;
 	}
+	vm->vcpu_fd = vm->vcpu_fds[0];
+	vm->run = vm->runs[0];
 	return 0;
 fail:
 	vm_destroy(vm);
@@ -127,10 +164,12 @@ fail:
 
 void vm_destroy(struct vm *vm)
 {
-	if (vm->run)
-		munmap(vm->run, vm->run_size);
-	if (vm->vcpu_fd >= 0)
-		close(vm->vcpu_fd);
+	for (int i = 0; i < vm->nvcpus; i++) {
+		if (vm->runs[i])
+			munmap(vm->runs[i], vm->run_size);
+		if (vm->vcpu_fds[i] >= 0)
+			close(vm->vcpu_fds[i]);
+	}
 	if (vm->ram)
 		munmap(vm->ram, vm->ram_size);
 	if (vm->vm_fd >= 0)
@@ -138,7 +177,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->sys_fd >= 0)
 		close(vm->sys_fd);
 	memset(vm, 0, sizeof(*vm));
-	vm->sys_fd = vm->vm_fd = vm->vcpu_fd = -1;
+	vm_reset_fds(vm);
 }
 
 static void seg_real(struct kvm_segment *s, uint16_t sel)

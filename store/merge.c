@@ -64,6 +64,11 @@ int store_prod_open(struct store *s, const char *name, struct store_prod **out)
 	return 0;
 }
 
+struct store_prod *store_prod_main(struct store *s)
+{
+	return &s->main;
+}
+
 void wr_prods_free(struct store *s)
 {
 	int n = atomic_load(&s->nprods);

@@ -196,6 +196,8 @@ int store_prod_put_irq(struct store_prod *p, const struct rec_irq *r) STORE_MUST
 int store_prod_put_dma(struct store_prod *p, const struct rec_dma *r) STORE_MUST_CHECK;
 int store_prod_put_info(struct store_prod *p, const struct rec_info *r) STORE_MUST_CHECK;
 int store_prod_put_kexit(struct store_prod *p, const struct rec_kexit *r) STORE_MUST_CHECK;
+/* The store's own producer (what store_put_*() use). */
+struct store_prod *store_prod_main(struct store *s);
 /* Times this producer waited for room in its ring. */
 uint64_t store_prod_waits(const struct store_prod *p);
 

@@ -70,7 +70,7 @@ static int setup(void **state)
 	dispatch_init(&f->d, &f->board.bus);
 	f->c = (struct run_vcpu){
 		.run = &f->page.run, .id = 0, .dispatch = &f->d,
-		.host = *fakehost_host(f->fh), .hl = NULL, .st = f->st, .stop = &f->stop,
+		.host = *fakehost_host(f->fh), .hl = NULL, .prod = store_prod_main(f->st), .stop = &f->stop,
 	};
 	f->t = (struct run_stamp){ .t0 = 1000, .t_in = 2000, .t_out = 5000 };
 	*state = f;
@@ -287,7 +287,7 @@ static void test_run_step_without_log(void **state)
 	struct run_result res = { 0 };
 	size_t n;
 
-	f->c.st = NULL;
+	f->c.prod = NULL;
 	assert_int_equal(step_io(f, 0x3f8, 1, 1, true, "a", &res), 0);
 	assert_int_equal(step_io(f, 0x1f0, 1, 1, false, NULL, &res), 0);
 	assert_int_equal(f->c.dev_errors, 1);
@@ -313,12 +313,43 @@ static void test_run_step_refused_row_ends_run(void **state)
 	snprintf(path, sizeof(path), "%s/small.db", f->dir);
 	assert_int_equal(store_close(f->st), 0);
 	assert_int_equal(store_create_opts(&f->st, path, false, &o, err, sizeof(err)), 0);
-	f->c.st = f->st;
+	f->c.prod = store_prod_main(f->st);
 	assert_int_equal(step_io(f, 0x80, 1, 2, false, NULL, &res), 0);
 	assert_int_equal(step_io(f, 0x80, 1, 8192, false, NULL, &res), -ENOSPC);
 	assert_int_equal(res.end, RUN_END_ERROR);
 	assert_string_equal(res.msg, "logging seq 2: pio row: No space left on device");
 	assert_int_equal(f->c.err, -ENOSPC);
+}
+
+/* Two vCPUs share one dispatch and one `ending`: once vCPU 0's exit ends
+ * the session, vCPU 1's next exit takes no seq and logs nothing, so the
+ * ending exit stays the last seq; exits.vcpu names each exit's vCPU. */
+static void test_run_step_after_end_is_gone(void **state)
+{
+	struct fixture *f = *state;
+	struct run_result res = { 0 };
+	struct run_vcpu c1;
+	_Atomic int ending = 0;
+
+	f->c.ending = &ending;
+	c1 = f->c;
+	c1.id = 1;
+	assert_int_equal(step_io(f, 0x80, 1, 1, true, "x", &res), 0);
+	f->c.id = 1;
+	assert_int_equal(step_io(f, 0x80, 1, 1, true, "y", &res), 0);
+	f->c.id = 0;
+	assert_int_equal(step_reason(f, KVM_EXIT_SHUTDOWN, &res), 1);
+	assert_int_equal(res.end, RUN_END_SHUTDOWN);
+	assert_int_equal(atomic_load(&ending), 1);
+	memset(&f->page.run, 0, sizeof(f->page.run));
+	f->page.run.exit_reason = KVM_EXIT_INTR;
+	assert_int_equal(run_step(&c1, &f->t, &res), RUN_STEP_GONE);
+	assert_int_equal(res.end, RUN_END_SHUTDOWN);
+	finish(f);
+	assert_int_equal(q_int(f, "SELECT count(*) FROM exits"), 3);
+	assert_int_equal(q_int(f, "SELECT max(seq) FROM exits"), 3);
+	assert_int_equal(q_int(f, "SELECT vcpu FROM exits WHERE seq = 2"), 1);
+	assert_int_equal(q_int(f, "SELECT vcpu FROM exits WHERE seq = 3"), 0);
 }
 
 int main(void)
@@ -331,6 +362,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_step_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_without_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_refused_row_ends_run, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_step_after_end_is_gone, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

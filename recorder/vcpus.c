@@ -1,0 +1,249 @@
+/*
+ * vcpus.c - run_loop(): one thread per vCPU around run_step() (run.h).
+ *
+ * Each thread owns a vCPU fd, its run page, a run_vcpu and a log ring of
+ * its own (store_prod_open); they share the dispatch (seq + devices under
+ * one lock), the live host and `ending`.  The step that ends the session
+ * sets `ending` under the dispatch lock, so it holds the last seq; the
+ * other threads, kicked out of KVM_RUN, see it and stop without taking a
+ * seq.  Kicking is immediate_exit on every run page (seen at the next
+ * KVM_RUN entry) plus RUN_KICK_SIGNAL to each thread (a thread inside
+ * KVM_RUN returns -EINTR).  The main thread waits for the threads and
+ * kicks again every KICK_MS while any is left (a thread that was between
+ * the check and the ioctl when kicked, or a SIGINT that reached the main
+ * thread), then joins them all: no thread outlives run_loop().
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+
+#include "recorder/run.h"
+
+#define KICK_MS 50
+
+struct vcpu_thread {
+	struct vcpus *all;
+	struct run_vcpu c;
+	int fd;
+	pthread_t tid;
+	bool started, finished;
+	int done;                  /* run_step()'s last answer */
+	struct run_result res;
+};
+
+struct vcpus {
+	struct vm *vm;
+	struct dispatch d;
+	_Atomic int ending;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;         /* a thread finished */
+	int running;
+	uint64_t t0;
+	struct vcpu_thread th[VM_MAX_VCPUS];
+};
+
+static void on_kick(int sig)
+{
+	(void)sig; /* only to make KVM_RUN return -EINTR */
+}
+
+void run_kick_all(struct vm *vm)
+{
+	for (int i = 0; i < vm->nvcpus; i++)
+		if (vm->runs[i])
+			__atomic_store_n(&vm->runs[i]->immediate_exit, 1, __ATOMIC_SEQ_CST);
+}
+
+/* immediate_exit everywhere, then a signal to each thread still running. */
+static void vcpus_kick(struct vcpus *all)
+{
+	atomic_thread_fence(memory_order_seq_cst);
+	run_kick_all(all->vm);
+	for (int i = 0; i < all->vm->nvcpus; i++)
+		if (all->th[i].started && !__atomic_load_n(&all->th[i].finished, __ATOMIC_ACQUIRE))
+			pthread_kill(all->th[i].tid, RUN_KICK_SIGNAL);
+}
+
+/* KVM_RUN itself failed: end the session with it unless already ended. */
+static int vcpu_run_failed(struct vcpu_thread *t, int err)
+{
+	int done = RUN_STEP_GONE;
+
+	dispatch_lock(&t->all->d);
+	if (!atomic_load(&t->all->ending)) {
+		atomic_store(&t->all->ending, 1);
+		t->res.end = RUN_END_ERROR;
+		snprintf(t->res.msg, sizeof(t->res.msg), "vCPU %u: KVM_RUN: %s", t->c.id,
+			 strerror(err));
+		done = 1;
+	}
+	dispatch_unlock(&t->all->d);
+	return done;
+}
+
+static void *vcpu_main(void *arg)
+{
+	struct vcpu_thread *t = arg;
+	struct vcpus *all = t->all;
+	struct kvm_run *run = t->c.run;
+	int done = 0;
+
+	while (!done) {
+		struct run_stamp st = { .t0 = all->t0 };
+		int rc, err;
+
+		/* paired with vcpus_kick(): either we see `ending` here, or
+		 * its immediate_exit comes after our clearing of it */
+		atomic_thread_fence(memory_order_seq_cst);
+		if (atomic_load(&all->ending)) {
+			done = RUN_STEP_GONE;
+			break;
+		}
+		st.t_in = hostlive_clock();
+		rc = ioctl(t->fd, KVM_RUN, 0);
+		err = errno;
+		st.t_out = hostlive_clock();
+		if (rc < 0 && err != EINTR && err != EAGAIN) {
+			done = vcpu_run_failed(t, err);
+			break;
+		}
+		if (rc < 0)
+			run->exit_reason = KVM_EXIT_INTR;
+		__atomic_store_n(&run->immediate_exit, 0, __ATOMIC_RELAXED);
+		done = run_step(&t->c, &st, &t->res);
+	}
+	t->done = done;
+	if (done != RUN_STEP_GONE)
+		vcpus_kick(all);  /* this thread ended the session */
+	pthread_mutex_lock(&all->mu);
+	__atomic_store_n(&t->finished, true, __ATOMIC_RELEASE);
+	all->running--;
+	pthread_cond_signal(&all->cv);
+	pthread_mutex_unlock(&all->mu);
+	return NULL;
+}
+
+/* Wait for every thread, kicking the stragglers; then join them. */
+static void vcpus_wait(struct vcpus *all, volatile sig_atomic_t *stop)
+{
+	struct timespec ts;
+
+	pthread_mutex_lock(&all->mu);
+	while (all->running > 0) {
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += KICK_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		pthread_cond_timedwait(&all->cv, &all->mu, &ts);
+		if (all->running > 0 && (atomic_load(&all->ending) || (stop && *stop))) {
+			pthread_mutex_unlock(&all->mu);
+			vcpus_kick(all);
+			pthread_mutex_lock(&all->mu);
+		}
+	}
+	pthread_mutex_unlock(&all->mu);
+	for (int i = 0; i < all->vm->nvcpus; i++)
+		if (all->th[i].started)
+			pthread_join(all->th[i].tid, NULL);
+}
+
+/* The session's result: the thread whose step ended it. */
+static int vcpus_result(struct vcpus *all, struct run_result *res)
+{
+	int rc = 0;
+
+	for (int i = 0; i < all->vm->nvcpus; i++) {
+		struct vcpu_thread *t = &all->th[i];
+
+		if (!t->started || t->done == RUN_STEP_GONE || t->done == 0)
+			continue;
+		*res = t->res;
+		rc = t->done < 0 ? t->done : 0;
+		break;
+	}
+	res->exits = all->d.seq;
+	return rc;
+}
+
+int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
+	     struct store *st, uint64_t t0, volatile sig_atomic_t *stop,
+	     struct run_result *res)
+{
+	static struct vcpus all; /* one session per process */
+	struct sigaction sa, old_sa;
+	int rc = 0;
+
+	memset(res, 0, sizeof(*res));
+	memset(&all, 0, sizeof(all));
+	all.vm = vm;
+	all.t0 = t0;
+	pthread_mutex_init(&all.mu, NULL);
+	pthread_cond_init(&all.cv, NULL);
+	dispatch_init(&all.d, &board->bus);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_kick;     /* no SA_RESTART: KVM_RUN returns -EINTR */
+	sigemptyset(&sa.sa_mask);
+	sigaction(RUN_KICK_SIGNAL, &sa, &old_sa);
+
+	for (int i = 0; i < vm->nvcpus && !rc; i++) {
+		struct vcpu_thread *t = &all.th[i];
+		struct store_prod *prod = NULL;
+		char name[16];
+
+		snprintf(name, sizeof(name), "vcpu%d", i);
+		if (st)
+			rc = store_prod_open(st, name, &prod);
+		if (rc) {
+			snprintf(res->msg, sizeof(res->msg), "log ring of %s: %s", name, strerror(-rc));
+			break;
+		}
+		t->all = &all;
+		t->fd = vm->vcpu_fds[i];
+		t->c = (struct run_vcpu){
+			.run = vm->runs[i], .id = (uint32_t)i, .dispatch = &all.d,
+			.host = hostlive_host(hl), .hl = hl, .prod = prod, .stop = stop,
+			.ending = &all.ending,
+		};
+	}
+	pthread_mutex_lock(&all.mu);
+	for (int i = 0; i < vm->nvcpus && !rc; i++) {
+		struct vcpu_thread *t = &all.th[i];
+		char name[16];
+
+		rc = -pthread_create(&t->tid, NULL, vcpu_main, t);
+		if (rc) {
+			snprintf(res->msg, sizeof(res->msg), "starting vCPU %d: %s", i, strerror(-rc));
+			break;
+		}
+		t->started = true;
+		all.running++;
+		snprintf(name, sizeof(name), "exitlog-vcpu%d", i);
+		pthread_setname_np(t->tid, name);
+	}
+	pthread_mutex_unlock(&all.mu);
+	if (rc) {
+		/* end what started, as a failed run */
+		dispatch_lock(&all.d);
+		atomic_store(&all.ending, 1);
+		dispatch_unlock(&all.d);
+	}
+	vcpus_wait(&all, stop);
+	if (rc) {
+		res->end = RUN_END_ERROR;
+		res->exits = all.d.seq;
+	} else {
+		rc = vcpus_result(&all, res);
+	}
+	sigaction(RUN_KICK_SIGNAL, &old_sa, NULL);
+	dispatch_destroy(&all.d);
+	pthread_cond_destroy(&all.cv);
+	pthread_mutex_destroy(&all.mu);
+	hostlive_console_flush(hl);
+	return rc < 0 && res->end == RUN_END_ERROR ? rc : 0;
+}
