@@ -69,6 +69,7 @@ struct analyzer_iopath_opts {
 struct analyzer_timeline_opts {
 	uint64_t bucket_ns;         /* 0: automatic (at most 50 buckets, 1-2-5 steps) */
 	int vcpu;                   /* -1: all vCPUs */
+	bool by_vcpu;               /* a column per vCPU instead of per reason */
 	enum analyzer_format format;
 };
 

@@ -279,6 +279,44 @@ static int print_timed(const struct analyzer_stat_opts *o, struct tset *t, FILE 
 	return ret;
 }
 
+/*
+ * The exit table's per-VCPU breakdown (table format, all VCPUs, a recording
+ * of more than one VCPU): samples and handling time of each VCPU, from
+ * sum_exits when it is fresh, else from exits.
+ */
+static int print_vcpus(sqlite3 *db, bool summary, FILE *out, char *err, size_t errlen)
+{
+	const char *sql = summary ?
+		"SELECT vcpu, sum(n), total(handle_sum) FROM sum_exits GROUP BY vcpu ORDER BY vcpu" :
+		"SELECT vcpu, count(*), total(handle_ns) FROM exits GROUP BY vcpu ORDER BY vcpu";
+	int64_t vc[64], n[64], tot_n = 0;
+	double h[64], tot_h = 0;
+	sqlite3_stmt *st = NULL;
+	int k = 0, rc;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		return analyzer_step_err(db, err, errlen);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW && k < 64) {
+		vc[k] = sqlite3_column_int64(st, 0);
+		n[k] = sqlite3_column_int64(st, 1);
+		h[k] = sqlite3_column_double(st, 2);
+		tot_n += n[k];
+		tot_h += h[k];
+		k++;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return analyzer_step_err(db, err, errlen);
+	if (k < 2)
+		return 0;
+	fprintf(out, "\nPer VCPU:\n\n%6s %10s %9s %9s\n\n", "VCPU", "Samples", "Samples%", "Time%");
+	for (int i = 0; i < k; i++)
+		fprintf(out, "%6lld %10lld %8.2f%% %8.2f%%\n", (long long)vc[i], (long long)n[i],
+			tot_n ? 100.0 * (double)n[i] / (double)tot_n : 0.0,
+			tot_h > 0 ? 100.0 * h[i] / tot_h : 0.0);
+	return 0;
+}
+
 static int stat_timed(sqlite3 *db, const struct analyzer_stat_opts *o, FILE *out,
 		      bool summary, char *err, size_t errlen)
 {
@@ -299,6 +337,8 @@ static int stat_timed(sqlite3 *db, const struct analyzer_stat_opts *o, FILE *out
 	sqlite3_finalize(st);
 	if (!ret)
 		ret = print_timed(o, &t, out);
+	if (!ret && o->event == ANALYZER_EV_EXIT && o->format == ANALYZER_TABLE && o->vcpu < 0)
+		ret = print_vcpus(db, summary, out, err, errlen);
 	tset_free(&t);
 	return ret;
 }

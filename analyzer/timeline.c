@@ -2,7 +2,8 @@
  * timeline.c - `exitlog timeline`: exits per time bucket per exit reason.
  * One row per bucket from the first exit's bucket to the last one's (empty
  * buckets included, so the output plots as is), one column per exit reason
- * that occurs, plus the total.  The counts are made here in one pass over
+ * that occurs (or, with by_vcpu, per vCPU: "vcpu0", "vcpu1", ...), plus
+ * the total.  The counts are made here in one pass over
  * the named query timeline_scan.sql (timeline.sql is the same as a GROUP BY,
  * which sorts every exit: 10x slower on 10M exits).
  */
@@ -106,7 +107,7 @@ static int load(sqlite3 *db, const struct analyzer_timeline_opts *o, uint64_t bu
 	analyzer_bind(st, ":vcpu", o->vcpu, o->vcpu < 0);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		int64_t b = sqlite3_column_int64(st, 0) / (int64_t)bucket - b0;
-		int64_t code = sqlite3_column_int64(st, 1);
+		int64_t code = sqlite3_column_int64(st, o->by_vcpu ? 2 : 1);
 		int r;
 
 		for (r = 0; r < *nrs && rs[r].code != code; r++)
@@ -122,7 +123,10 @@ static int load(sqlite3 *db, const struct analyzer_timeline_opts *o, uint64_t bu
 				break;
 			}
 			rs[r].code = code;
-			reason_name(db, code, rs[r].name, sizeof(rs[r].name));
+			if (o->by_vcpu)
+				snprintf(rs[r].name, sizeof(rs[r].name), "vcpu%lld", (long long)code);
+			else
+				reason_name(db, code, rs[r].name, sizeof(rs[r].name));
 			(*nrs)++;
 		}
 		if (b >= 0 && b < nb)
@@ -191,7 +195,10 @@ static int print(const struct analyzer_timeline_opts *o, uint64_t bucket, int64_
 	ret = analyzer_out_new(&w, out, o->format, false);
 	if (ret)
 		goto out;
-	if (o->format == ANALYZER_TABLE && o->vcpu < 0)
+	if (o->format == ANALYZER_TABLE && o->by_vcpu)
+		fprintf(out, "Exits per %g ms bucket per VCPU%s:\n\n", bucket / 1e6,
+			o->vcpu < 0 ? "" : " (one VCPU)");
+	else if (o->format == ANALYZER_TABLE && o->vcpu < 0)
 		fprintf(out, "Exits per %g ms bucket per exit reason, all VCPUs:\n\n",
 			bucket / 1e6);
 	else if (o->format == ANALYZER_TABLE)

@@ -15,7 +15,7 @@ static void replay_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: exitlog replay DB [--disk IMG]... [--until SEQ] [--device NAME]\n"
-		"                         [--verbose] [--keep-going] [-o OUT.db]\n"
+		"                         [--verbose] [--vcpu N] [--keep-going] [-o OUT.db]\n"
 		"\n"
 		"Re-drive the device models from the recording DB and compare every answer,\n"
 		"block request, DMA and IRQ with the log.  Disk images are opened read-only;\n"
@@ -26,6 +26,8 @@ static void replay_usage(FILE *f)
 		"  --until SEQ     stop after exit SEQ (break in replay_exit_hook for gdb)\n"
 		"  --device NAME   feed only the exits of device NAME (e.g. ata0)\n"
 		"  --verbose       one line per exit, and the guest's console output\n"
+		"  --vcpu N        --verbose with the lines of vCPU N's exits only (all\n"
+		"                  exits are still fed, in seq order)\n"
 		"  --keep-going    report every divergence, not only the first\n"
 		"  -o OUT.db       write the replayed session as a new recording\n"
 		"\n"
@@ -59,7 +61,7 @@ int cmd_replay(int argc, char **argv)
 		} else if (!strcmp(a, "--keep-going") || !strcmp(a, "-k")) {
 			o.keep_going = true;
 		} else if (!strcmp(a, "--disk") || !strcmp(a, "--until") ||
-			   !strcmp(a, "--device") || !strcmp(a, "-o")) {
+			   !strcmp(a, "--device") || !strcmp(a, "--vcpu") || !strcmp(a, "-o")) {
 			if (!v) {
 				fprintf(stderr, "exitlog: replay: %s needs a value\n", a);
 				return 2;
@@ -79,6 +81,15 @@ int cmd_replay(int argc, char **argv)
 				}
 			} else if (!strcmp(a, "--device")) {
 				o.device = v;
+			} else if (!strcmp(a, "--vcpu")) {
+				int64_t n;
+
+				if (cli_parse_int(v, 10, 0, 7, &n)) {
+					fprintf(stderr, "exitlog: replay: --vcpu %s: not a vCPU index (0..7)\n", v);
+					return 2;
+				}
+				o.one_vcpu = o.verbose = true;
+				o.vcpu = (uint32_t)n;
 			} else {
 				o.out_db = v;
 			}

@@ -1,6 +1,6 @@
 /*
  * cmd_timeline.c - `exitlog timeline DB [--bucket-ms N] [--vcpu N]
- * [--format table|csv|json]`: exits per time bucket per exit reason
+ * [--by-vcpu] [--format table|csv|json]`: exits per time bucket per exit reason
  * (analyzer/timeline.c).  Exit 0, or 2 with one line on stderr.
  */
 #include <errno.h>
@@ -13,10 +13,12 @@
 #include "cli/cli.h"
 
 static const char usage_text[] =
-	"usage: exitlog timeline DB [--bucket-ms N] [--vcpu N] [--format table|csv|json]\n"
+	"usage: exitlog timeline DB [--bucket-ms N] [--vcpu N] [--by-vcpu]\n"
+	"                           [--format table|csv|json]\n"
 	"  --bucket-ms N  bucket width in milliseconds (decimals allowed, >= 0.001);\n"
 	"                 default: a 1-2-5 step giving at most 50 buckets\n"
 	"  --vcpu N       only exits of vCPU N\n"
+	"  --by-vcpu      a column per vCPU instead of per exit reason\n"
 	"\nExit status: 0 if OK, 2 on bad usage or an unreadable recording.\n";
 
 static int timeline_option(int c, const char *arg, void *ctx)
@@ -35,6 +37,9 @@ static int timeline_option(int c, const char *arg, void *ctx)
 			return 2;
 		}
 		o->bucket_ns = (uint64_t)(ms * 1e6 + 0.5);
+		return 0;
+	case 'V':
+		o->by_vcpu = true;
 		return 0;
 	case 'v':
 		if (cli_parse_int(arg, 10, 0, INT_MAX, &v)) {
@@ -58,6 +63,7 @@ int cmd_timeline(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "bucket-ms", required_argument, NULL, 'b' },
 		{ "vcpu", required_argument, NULL, 'v' },
+		{ "by-vcpu", no_argument, NULL, 'V' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -65,7 +71,7 @@ int cmd_timeline(int argc, char **argv)
 	struct analyzer_timeline_opts o = { .vcpu = -1 };
 	const struct cli_report r = {
 		.name = "timeline", .usage = usage_text,
-		.shortopts = "b:v:f:h", .longopts = opts,
+		.shortopts = "b:v:Vf:h", .longopts = opts,
 		.format = &o.format, .option = timeline_option, .run = timeline_run, .ctx = &o,
 	};
 

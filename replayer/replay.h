@@ -28,6 +28,8 @@ struct replay_opts {
 	uint64_t until;                        /* --until SEQ; 0: to the end */
 	const char *device;                    /* --device NAME, or NULL */
 	bool verbose;                          /* one line per exit, console bytes */
+	bool one_vcpu;                         /* --vcpu: verbose lines of ... */
+	uint32_t vcpu;                         /* ... this vCPU's exits only */
 	bool keep_going;                       /* report every divergence */
 	const char *out_db;                    /* -o OUT.db, or NULL */
 	uint64_t spill_bytes;                  /* overlay memory; 0: default */

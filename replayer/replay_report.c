@@ -52,6 +52,8 @@ void replay_report_exit(struct replay *r, uint64_t seq, uint32_t vcpu,
 {
 	char acc[400] = "";
 
+	if (r->o->one_vcpu && vcpu != r->o->vcpu)
+		return;
 	if (space >= 0)
 		fmt_access(r, acc, sizeof(acc), space, addr, size, count, is_write, data,
 			   len, device);
