@@ -23,14 +23,15 @@
 --   started_at       wall-clock start, ISO 8601 UTC
 --   rtc_epoch        the CMOS clock's time at t_ns 0, Unix seconds (replay uses it)
 --   mem_mb           guest RAM in MiB
---   vcpus            number of vCPUs
+--   vcpus            number of vCPUs (record --cpus N); exits.vcpu is 0..vcpus-1
 --   logging          'on', or 'off' for --no-log (then only meta is written)
 --   end_reason       why the run ended: 'hlt', 'reset', 'poweroff', 'shutdown',
 --                    'internal_error', 'fail_entry', 'unknown', 'signal', ...
 --   exit_count       number of rows in exits
 --   disk<N>.path, disk<N>.kind ('ide'|'virtio'), disk<N>.device,
 --   disk<N>.sectors, disk<N>.initial_sha256, disk<N>.final_sha256
---   ring_waits       times the vCPU waited for the writer (full ring)
+--   ring_waits       times a vCPU waited for the writer (full ring), all vCPUs
+--   ring_waits.vcpu<N>  the same for vCPU N alone (its own ring)
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT
@@ -39,7 +40,10 @@ CREATE TABLE meta (
 -- One row per KVM_RUN return (a userspace exit), in the global order.
 CREATE TABLE exits (
     seq       INTEGER PRIMARY KEY,  -- 1..N, gapless, the global order
-    vcpu      INTEGER NOT NULL,     -- vCPU index
+    vcpu      INTEGER NOT NULL,     -- vCPU index (0 = the boot CPU) whose KVM_RUN
+                                    -- returned; with several vCPUs, seq order is
+                                    -- the order in which the devices saw the
+                                    -- accesses (one lock), not a time order
     reason    INTEGER NOT NULL,     -- kvm_run.exit_reason (KVM_EXIT_* in linux/kvm.h)
     t_ns      INTEGER NOT NULL,     -- ns since recording start when KVM_RUN returned
     guest_ns  INTEGER,              -- ns spent inside KVM_RUN before this exit
@@ -115,7 +119,7 @@ CREATE INDEX dma_seq ON dma(seq);
 CREATE TABLE kernel_exits (
     id          INTEGER PRIMARY KEY,
     t_ns        INTEGER NOT NULL,   -- same clock and origin as exits.t_ns
-    vcpu        INTEGER NOT NULL,
+    vcpu        INTEGER NOT NULL,   -- vCPU index (kvm_exit's vcpu_id = exits.vcpu)
     isa         TEXT NOT NULL,      -- 'vmx' or 'svm'
     reason      INTEGER NOT NULL,   -- hardware exit code (VMX basic reason / SVM exitcode)
     reason_name TEXT NOT NULL,      -- the kernel's own name for it ('io', 'hlt', 'npf', ...)
