@@ -5,13 +5,13 @@
  * Live capture (`exitlog record --ktrace`): ktrace_start() creates a private
  * tracefs instance (the global trace state is never touched), sets its clock
  * to "mono" (CLOCK_MONOTONIC, the clock of exits.t_ns), filters it to the
- * recorder's vCPU thread and enables kvm:kvm_exit, kvm_entry, kvm_pio,
- * kvm_mmio, kvm_msr, kvm_cpuid, kvm_userspace_exit, kvm_hypercall and
+ * recorder's threads (the vCPU threads, by event-fork) and enables
+ * kvm:kvm_exit, kvm_entry, kvm_pio, kvm_mmio, kvm_msr, kvm_cpuid, kvm_userspace_exit, kvm_hypercall and
  * kvm_inj_virq.  A reader thread drains the per-CPU raw buffers
  * (trace_pipe_raw) continuously and parses every record with libtraceevent
  * from the kernel's own format files -- no hand-written offsets -- into an
- * in-memory log.  It never calls store_put_*() (the store's ring has one
- * producer, the vCPU thread).  ktrace_stop(), after the run and after
+ * in-memory log.  It never calls store_put_*() (each of the store's rings
+ * has one producer, a vCPU thread).  ktrace_stop(), after the run and after
  * store_flush(), stops tracing, drains the rest, destroys the instance and
  * writes (ktrace_log_write) kernel_exits plus the side tables of schema/ktrace.sql in one
  * transaction, with kernel_exits.user_seq correlated to exits.
@@ -57,7 +57,7 @@ int ktrace_probe(char *err, size_t errlen);
  * `t0_mono_ns` is the CLOCK_MONOTONIC origin of exits.t_ns (the value given
  * to run_loop).  Instances "exitlog-<pid>" left behind by dead processes
  * are removed first.  Starts the reader thread (with every signal blocked,
- * so SIGINT/SIGTERM still reach the vCPU thread).  On failure nothing is
+ * so SIGINT/SIGTERM reach the recorder's own threads).  On failure nothing is
  * left behind.
  */
 int ktrace_start(struct ktrace **out, pid_t tid, uint64_t t0_mono_ns,
