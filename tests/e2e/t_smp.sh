@@ -7,7 +7,7 @@
 # clean.  A second recording is stopped with SIGINT during the boot: every
 # vCPU thread stops, the recording is closed (end_reason signal) and
 # replays clean.
-LIMIT=1500
+LIMIT=3600
 APPEND="console=ttyS0 reboot=k panic=-1 exitlog.smp"
 record() {
 	for d in a b; do
