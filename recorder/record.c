@@ -182,6 +182,11 @@ int recorder_run(const struct record_opts *o)
 	for (int i = 0; i < BOARD_MAX_DISKS; i++)
 		disks[i].fd = -1;
 	memset(&g, 0, sizeof(g));
+	/* Ctrl-C/SIGTERM from now on end the session (at once when it runs,
+	 * at its start when they come during the set-up) instead of killing
+	 * the process with a half-made recording */
+	record_stop = 0;
+	record_signals(1);
 	nopen = 0;
 	/* --ktrace needs root and tracefs: say so before anything else. */
 	rc = o->ktrace ? ktrace_probe(err, sizeof(err)) : 0;
@@ -235,8 +240,6 @@ int recorder_run(const struct record_opts *o)
 
 	hostlive_init(&hl, st, &vm, &board, disks, cfg.ndisks);
 	record_vm = &vm;
-	record_stop = 0;
-	record_signals(1);
 	t0 = hostlive_clock();
 	if (o->ktrace) {
 		/* 0: this thread, and the vCPU threads it starts */
@@ -291,6 +294,7 @@ out_board:
 out_vm:
 	vm_destroy(&vm);
 out_inputs:
+	record_signals(0);
 	for (int i = 0; i < nopen; i++)
 		blkraw_close(&disks[i]);
 	loader_free(&g);

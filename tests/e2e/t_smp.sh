@@ -21,7 +21,7 @@ record() {
 	for d in a b; do
 		dd if=/dev/zero of="$W/int-$d.img" bs=1M count=64 status=none
 	done
-	run int timeout -s INT 20 $EXITLOG record --cpus 2 -o "$W/int.db" --disk "$W/int-a.img" \
+	run int timeout -s INT 30 $EXITLOG record --cpus 2 -o "$W/int.db" --disk "$W/int-a.img" \
 		--virtio-disk "$W/int-b.img" --initrd build/guest/initrd.img --append "$APPEND" \
 		build/guest/vmlinuz
 }
