@@ -117,6 +117,8 @@ int store_put_blk(struct store *s, const struct rec_blk *r)
 {
 	struct ring_slot *sl = slot_begin(s, K_BLK);
 	struct b_blk *k = (void *)sl->u;
+	uint8_t pl[40]; /* [hash][done_seq]: see bind_blk() */
+	size_t plen = 0;
 
 	k->seq = r->seq;
 	k->sector = r->sector;
@@ -126,8 +128,16 @@ int store_put_blk(struct store *s, const struct rec_blk *r)
 	k->op = r->op;
 	k->status = r->status;
 	k->nsectors = r->nsectors;
-	sl->flags = r->has_hash ? F_PAYLOAD : 0;
-	return slot_end(s, sl, r->hash, r->has_hash ? sizeof(r->hash) : 0);
+	if (r->has_hash) {
+		memcpy(pl, r->hash, sizeof(r->hash));
+		plen = sizeof(r->hash);
+	}
+	if (r->done_seq) {
+		memcpy(pl + plen, &r->done_seq, sizeof(r->done_seq));
+		plen += sizeof(r->done_seq);
+	}
+	sl->flags = plen ? F_PAYLOAD : 0;
+	return slot_end(s, sl, pl, plen);
 }
 
 int store_put_irq(struct store *s, const struct rec_irq *r)
@@ -198,6 +208,26 @@ int store_put_kexit(struct store *s, const struct rec_kexit *r)
 	k->reason = r->reason;
 	sl->flags = r->reason_name ? F_PAYLOAD : 0;
 	return slot_end(s, sl, r->reason_name, len);
+}
+
+int store_put_event(struct store *s, const struct rec_event *r)
+{
+	size_t len = r->data ? r->len : 0;
+	struct ring_slot *sl;
+	struct b_event *e;
+
+	if (len > s->ring->side_cap || r->kind < 0 || r->kind >= STORE_EV_N)
+		return len > s->ring->side_cap ? -ENOSPC : -EINVAL;
+	sl = slot_begin(s, K_EVENT);
+	e = (void *)sl->u;
+	e->seq = r->seq;
+	e->t_ns = r->t_ns;
+	e->tag = r->tag;
+	e->device = r->device;
+	e->kind = r->kind;
+	e->status = r->status;
+	sl->flags = r->data ? F_PAYLOAD : 0;
+	return slot_end(s, sl, r->data, len);
 }
 
 uint64_t store_ring_waits(const struct store *s)
