@@ -12,9 +12,12 @@
 
 #include "backends/blkraw.h"
 #include "devices/board.h"
+#include "devices/dispatch.h"
 #include "devices/hostif.h"
 #include "recorder/vm.h"
 #include "store/store.h"
+
+struct iothread;
 
 struct hostlive {
 	struct store *store;        /* NULL: recording off (--no-log) */
@@ -22,8 +25,11 @@ struct hostlive {
 	const struct board *board;
 	struct blkraw *disks;       /* indexed by board disk index */
 	int ndisks;
-	uint64_t seq;               /* exit being handled */
+	uint64_t seq;               /* exit or event being handled */
 	uint64_t t_ns;              /* its t_ns */
+	uint64_t t0;                /* clock origin of t_ns (hostlive_clock) */
+	struct dispatch *dispatch;  /* the global order (set by run_loop) */
+	struct iothread *io;        /* asynchronous block IO, or NULL: synchronous */
 	int event;                  /* HOST_EV_* the guest asked for, 0 if none */
 	int dev_errors;             /* host calls refused (bad DMA, bad range) */
 	int log_err;                /* first row the store refused (-errno), 0 */
@@ -38,6 +44,17 @@ void hostlive_init(struct hostlive *hl, struct store *store, struct vm *vm,
 		   const struct board *board, struct blkraw *disks, int ndisks);
 /* The struct host that device models get. */
 struct host hostlive_host(struct hostlive *hl);
+/*
+ * An asynchronous event starts (the caller holds the dispatch lock): take
+ * its seq from the dispatch and stamp the host with it and the time, so
+ * the host-call rows the device makes carry the event's seq.  Returns seq.
+ */
+uint64_t hostlive_event_begin(struct hostlive *hl);
+/* Rows of an event (kept like every host-call row: the first refusal ends
+ * the run).  No-ops when recording is off. */
+void hostlive_put_blk(struct hostlive *hl, const struct rec_blk *b);
+void hostlive_put_event(struct hostlive *hl, const struct rec_event *e);
+
 /* Write buffered console bytes to stdout. */
 void hostlive_console_flush(struct hostlive *hl);
 

@@ -17,6 +17,7 @@
 #include "recorder/boardlog.h"
 #include "recorder/bzimage.h"
 #include "recorder/hostlive.h"
+#include "recorder/iothread.h"
 #include "recorder/ktrace.h"
 #include "recorder/loader.h"
 #include "recorder/recorder.h"
@@ -160,6 +161,36 @@ static int record_check_inputs(const struct record_opts *o, struct guest_image *
 	return 0;
 }
 
+/*
+ * With virtio disks, block requests run on the IO threads (iothread.h) and
+ * the recording says so (meta.blk_async = 1: the replay then expects their
+ * completions as events).  0, or -errno with a line in err.
+ */
+static int record_async_start(struct hostlive *hl, struct board *board,
+			      const struct board_config *cfg, struct store *st,
+			      char *err, size_t errlen)
+{
+	bool virtio = false;
+	int rc;
+
+	for (int i = 0; i < cfg->ndisks; i++)
+		virtio |= cfg->disks[i].kind == DISK_VIRTIO;
+	if (!virtio)
+		return 0;
+	rc = iothread_create(&hl->io, hl, board, IOTHREAD_WORKERS);
+	if (rc) {
+		snprintf(err, errlen, "starting the IO threads: %s", strerror(-rc));
+		return rc;
+	}
+	if (st && store_meta_set(st, "blk_async", "1")) {
+		snprintf(err, errlen, "cannot write meta.blk_async");
+		iothread_destroy(hl->io);
+		hl->io = NULL;
+		return -EIO;
+	}
+	return 0;
+}
+
 int recorder_run(const struct record_opts *o)
 {
 	struct blkraw disks[BOARD_MAX_DISKS];
@@ -225,6 +256,9 @@ int recorder_run(const struct record_opts *o)
 	}
 
 	hostlive_init(&hl, st, &vm, &board, disks, cfg.ndisks);
+	rc = record_async_start(&hl, &board, &cfg, st, err, sizeof(err));
+	if (rc)
+		goto out_store;
 	record_run_page = vm.run;
 	record_stop = 0;
 	record_signals(1);
@@ -232,12 +266,15 @@ int recorder_run(const struct record_opts *o)
 	if (o->ktrace) {
 		rc = ktrace_start(&kt, 0, t0, err, sizeof(err)); /* 0: this (vCPU) thread */
 		if (rc) {
+			iothread_destroy(hl.io);
 			record_signals(0);
 			record_run_page = NULL;
 			goto out_store;
 		}
 	}
 	rc = run_loop(&vm, &board, &hl, st, t0, &record_stop, &res);
+	iothread_destroy(hl.io); /* drained by run_loop */
+	hl.io = NULL;
 	ktrace_halt(kt); /* tracefs restored while Ctrl-C is still caught */
 	record_signals(0);
 	record_run_page = NULL;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "recorder/iothread.h"
 #include "recorder/run.h"
 
 static const char *const end_names[] = {
@@ -236,6 +237,9 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 
 	memset(res, 0, sizeof(*res));
 	dispatch_init(&d, &board->bus);
+	hl->dispatch = &d; /* events (IO completions, console input) take seqs here */
+	hl->t0 = t0;
+	c.host = hostlive_host(hl);
 	while (!done) {
 		struct run_stamp t = { .t0 = t0, .t_in = hostlive_clock() };
 		int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
@@ -253,6 +257,17 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 		done = run_step(&c, &t, res);
 	}
 	res->exits = c.last_seq;
+	/* requests in flight finish and are delivered as events after the last
+	 * exit: their writes reach the image and the log has them */
+	iothread_drain(hl->io);
+	if (done >= 0 && hl->log_err) {
+		done = hl->log_err;
+		res->end = RUN_END_ERROR;
+		snprintf(res->msg, sizeof(res->msg), "logging seq %llu: %s: %s",
+			 (unsigned long long)hl->log_err_seq, hl->log_err_what,
+			 strerror(-hl->log_err));
+	}
+	hl->dispatch = NULL;
 	dispatch_destroy(&d);
 	hostlive_console_flush(hl);
 	return done < 0 ? done : 0;
