@@ -190,6 +190,7 @@ uint64_t hostlive_event_begin(struct hostlive *hl)
 
 	hl->seq = seq;
 	hl->t_ns = hostlive_clock() - hl->t0;
+	hl->events++;
 	return seq;
 }
 

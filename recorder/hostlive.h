@@ -18,6 +18,7 @@
 #include "store/store.h"
 
 struct iothread;
+struct console;
 
 struct hostlive {
 	struct store *store;        /* NULL: recording off (--no-log) */
@@ -30,6 +31,8 @@ struct hostlive {
 	uint64_t t0;                /* clock origin of t_ns (hostlive_clock) */
 	struct dispatch *dispatch;  /* the global order (set by run_loop) */
 	struct iothread *io;        /* asynchronous block IO, or NULL: synchronous */
+	struct console *console;    /* stdin to COM1 (console.h), or NULL */
+	uint64_t events;            /* events delivered (hostlive_event_begin) */
 	int event;                  /* HOST_EV_* the guest asked for, 0 if none */
 	int dev_errors;             /* host calls refused (bad DMA, bad range) */
 	int log_err;                /* first row the store refused (-errno), 0 */

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,8 @@ int iothread_create(struct iothread **out, struct hostlive *hl, struct board *bo
 		    int nworkers)
 {
 	struct iothread *io = calloc(1, sizeof(*io));
-	int rc;
+	sigset_t all, old;
+	int rc = 0;
 
 	if (!io)
 		return -ENOMEM;
@@ -54,14 +56,20 @@ int iothread_create(struct iothread **out, struct hostlive *hl, struct board *bo
 	pthread_mutex_init(&io->mu, NULL);
 	pthread_cond_init(&io->cv, NULL);
 	*out = io;
+	/* signals stay with the vCPU thread (SIGINT must interrupt KVM_RUN) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
 	for (int i = 0; i < nworkers; i++) {
 		rc = pthread_create(&io->workers[i], NULL, iothread_main, io);
-		if (rc) {
-			iothread_destroy(io);
-			*out = NULL;
-			return -rc;
-		}
+		if (rc)
+			break;
 		io->nworkers++;
+	}
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc) {
+		iothread_destroy(io);
+		*out = NULL;
+		return -rc;
 	}
 	return 0;
 }

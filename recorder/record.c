@@ -17,6 +17,7 @@
 #include "recorder/boardlog.h"
 #include "recorder/bzimage.h"
 #include "recorder/hostlive.h"
+#include "recorder/console.h"
 #include "recorder/iothread.h"
 #include "recorder/ktrace.h"
 #include "recorder/loader.h"
@@ -110,6 +111,8 @@ static int record_meta_end(struct store *st, const struct record_opts *o,
 	rc = err_first(rc, store_meta_set(st, "end_reason", run_end_name(res->end)));
 	rc = err_first(rc, store_meta_set(st, "end_message", res->msg));
 	rc = err_first(rc, store_meta_setf(st, "exit_count", "%llu", (unsigned long long)res->exits));
+	rc = err_first(rc, store_meta_setf(st, "event_count", "%llu",
+					   (unsigned long long)hl->events));
 	rc = err_first(rc, store_meta_setf(st, "device_errors", "%d", hl->dev_errors));
 	for (int i = 0; i < ndisks; i++) {
 		char k[64], hex[65], sql[160];
@@ -259,6 +262,13 @@ int recorder_run(const struct record_opts *o)
 	rc = record_async_start(&hl, &board, &cfg, st, err, sizeof(err));
 	if (rc)
 		goto out_store;
+	/* stdin is COM1's input (-serial stdio); a terminal goes raw here */
+	rc = console_create(&hl.console, STDIN_FILENO, &hl, &board);
+	if (rc) {
+		snprintf(err, sizeof(err), "console input: %s", strerror(-rc));
+		iothread_destroy(hl.io);
+		goto out_store;
+	}
 	record_run_page = vm.run;
 	record_stop = 0;
 	record_signals(1);
@@ -267,6 +277,7 @@ int recorder_run(const struct record_opts *o)
 		rc = ktrace_start(&kt, 0, t0, err, sizeof(err)); /* 0: this (vCPU) thread */
 		if (rc) {
 			iothread_destroy(hl.io);
+			console_destroy(hl.console);
 			record_signals(0);
 			record_run_page = NULL;
 			goto out_store;
@@ -275,6 +286,8 @@ int recorder_run(const struct record_opts *o)
 	rc = run_loop(&vm, &board, &hl, st, t0, &record_stop, &res);
 	iothread_destroy(hl.io); /* drained by run_loop */
 	hl.io = NULL;
+	console_destroy(hl.console); /* the terminal as it was */
+	hl.console = NULL;
 	ktrace_halt(kt); /* tracefs restored while Ctrl-C is still caught */
 	record_signals(0);
 	record_run_page = NULL;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 
+#include "recorder/console.h"
 #include "recorder/iothread.h"
 #include "recorder/run.h"
 
@@ -240,6 +241,8 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 	hl->dispatch = &d; /* events (IO completions, console input) take seqs here */
 	hl->t0 = t0;
 	c.host = hostlive_host(hl);
+	if (console_go(hl->console))
+		fprintf(stderr, "exitlog: warning: no console input (cannot start its thread)\n");
 	while (!done) {
 		struct run_stamp t = { .t0 = t0, .t_in = hostlive_clock() };
 		int rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
@@ -256,7 +259,7 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 		vm->run->immediate_exit = 0;
 		done = run_step(&c, &t, res);
 	}
-	res->exits = c.last_seq;
+	console_halt(hl->console);
 	/* requests in flight finish and are delivered as events after the last
 	 * exit: their writes reach the image and the log has them */
 	iothread_drain(hl->io);
@@ -267,6 +270,8 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 			 (unsigned long long)hl->log_err_seq, hl->log_err_what,
 			 strerror(-hl->log_err));
 	}
+	/* every seq handed out is an exit or an event */
+	res->exits = d.seq - hl->events;
 	hl->dispatch = NULL;
 	dispatch_destroy(&d);
 	hostlive_console_flush(hl);

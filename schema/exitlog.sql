@@ -30,6 +30,9 @@
 --   end_reason       why the run ended: 'hlt', 'reset', 'poweroff', 'shutdown',
 --                    'internal_error', 'fail_entry', 'unknown', 'signal', ...
 --   exit_count       number of rows in exits
+--   event_count      number of rows in events (exit_count + event_count = the last seq)
+--   blk_async        '1' when virtio-blk requests ran on the recorder's IO threads
+--                    (their completions are 'blk_done' events; replay expects them)
 --   disk<N>.path, disk<N>.kind ('ide'|'virtio'), disk<N>.device,
 --   disk<N>.sectors, disk<N>.initial_sha256, disk<N>.final_sha256
 --   ring_waits       times the vCPU waited for the writer (full ring)
