@@ -271,6 +271,27 @@ static void test_async_close_delivers_in_flight(void **state)
 	}
 }
 
+static void test_async_reset_drops_the_completion(void **state)
+{
+	struct replay_opts o;
+	struct synthrec *s;
+	uint8_t *ram;
+
+	(void)state;
+	s = two_requests();
+	ram = synthrec_ram(s);
+	pout(s, VB + 0x12, 1, 0);                     /* the driver resets the device */
+	assert_int_equal(synthrec_complete(s, 1), 0);  /* the read finishes anyway */
+	assert_int_equal(ram[USED + 2], 0);            /* nothing published */
+	assert_int_equal(ram[HDR1 + 16], 0xff);
+	assert_int_equal(synthrec_close(s, "hlt"), 0); /* the write, after the end */
+	assert_int_equal(query_int(db, "SELECT count(*) FROM events"), 2);
+	assert_int_equal(query_int(db, "SELECT count(*) FROM dma WHERE seq IN (SELECT seq FROM events)"), 0);
+	replay_opts_for(&o, db);
+	assert_int_equal(run(&o), 0);
+	assert_non_null(strstr(out, "clean; disk 0 final sha256 matches"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -278,6 +299,8 @@ int main(void)
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_tampered_order_diverges, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_async_close_delivers_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_async_reset_drops_the_completion, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
