@@ -20,6 +20,7 @@
 
 #define CON_BUF 4096
 #define CON_RETRY_MS 10   /* the UART's FIFO was full: ask again after this */
+#define CON_FLUSH_MS 50   /* console output without a newline (a prompt) waits no longer */
 #define CTRL_A 0x01
 
 struct console {
@@ -170,6 +171,20 @@ static void con_read(struct console *c)
 		con_byte(c, tmp[i]);
 }
 
+/*
+ * The live host writes console output a line at a time; a prompt has no
+ * newline and the guest may then wait in the kernel (no exit) for input.
+ * So the console thread writes what is pending, under the lock the device
+ * calls are made under.
+ */
+static void con_flush_output(struct console *c)
+{
+	dispatch_lock(c->hl->dispatch);
+	if (c->hl->ncon)
+		hostlive_console_flush(c->hl);
+	dispatch_unlock(c->hl->dispatch);
+}
+
 static void *con_main(void *arg)
 {
 	struct console *c = arg;
@@ -178,8 +193,9 @@ static void *con_main(void *arg)
 		struct pollfd p[2] = {
 			{ .fd = -1, .events = POLLIN }, { .fd = c->wake[0], .events = POLLIN },
 		};
-		int timeout = -1;
+		int timeout = CON_FLUSH_MS;
 
+		con_flush_output(c);
 		if (c->n)
 			con_deliver(c);
 		if (c->n)

@@ -9,7 +9,9 @@
  * event in the global order (events.kind 'console_in', data = the bytes):
  * under the dispatch lock it takes a seq, stamps the live host, gives the
  * bytes to the UART (whose IRQ rows carry the event's seq) and logs the
- * event.  EOF on stdin only stops the input; the guest runs on.
+ * event.  EOF on stdin only stops the input; the guest runs on.  The
+ * thread also writes out console output the live host holds back for want
+ * of a newline (a shell prompt) every 50 ms.
  *
  * When stdin is a terminal it is put in raw mode (the guest's line
  * discipline does the echo and the editing; Ctrl-C goes to the guest) and

@@ -35,6 +35,7 @@ record() {
 	wait "$pid"
 	echo $? > "$W/rec.rc"
 	exec 3>&-
+	rm -f "$W/in" # a fifo does not copy out of the sandbox
 }
 check() {
 	db=$W/console.db
