@@ -162,9 +162,9 @@ static void io_deliver(struct iothread *io, struct io_req *q, int status,
 		sha256(q->buf, (size_t)q->r.nsectors * SECTOR_SIZE, b.hash);
 		b.has_hash = true;
 	}
+	dispatch_lock(hl->dispatch);
 	if (status)
 		hl->dev_errors++;
-	dispatch_lock(hl->dispatch);
 	e.seq = b.done_seq = hostlive_event_begin(hl);
 	e.t_ns = hl->t_ns;
 	hostlive_put_blk(hl, &b);
