@@ -34,6 +34,8 @@ static const struct analyzer_col req_cols[] = {
 	{ "device_us", "Model us", T }, { "device_ns", "Model", M },
 	{ "backend_us", "Backend us", T }, { "backend_ns", "Backend", M },
 	{ "wall_us", "Wall us", T }, { "wall_ns", "Wall", M },
+	{ "done_seq", "Done", M }, { "done_us", "Issue-done us", T }, { "done_ns", "Issue-done", M },
+	{ "exits_between", "Exits between", 0 },
 };
 
 static const struct analyzer_col dev_cols[] = {
@@ -105,6 +107,9 @@ static void req_row(struct analyzer_out *w, const struct iopath_data *d,
 	time_cells(w, model);
 	time_cells(w, r->latency_ns);
 	time_cells(w, lead ? s->t_end - s->t_min : 0);
+	analyzer_out_int(w, r->done_seq);
+	time_cells(w, r->done_ns);
+	analyzer_out_int(w, r->exits_between);
 }
 
 /* Distinct command codes of spans without requests, sorted, comma-joined. */

@@ -47,6 +47,7 @@ struct iopath_dev {
 
 struct iopath_req {
 	int64_t id, seq, sector, nsectors, status, latency_ns;
+	int64_t done_seq, done_ns, exits_between; /* completion (iopath_input_requests.sql) */
 	char op[16];
 	int dev;                    /* index into devs */
 	size_t span;

@@ -250,6 +250,9 @@ static int load_requests(sqlite3 *db, struct iopath_data *d, char *err, size_t e
 		r->nsectors = analyzer_col_int(st, "nsectors");
 		r->status = analyzer_col_int(st, "status");
 		r->latency_ns = analyzer_col_int(st, "latency_ns");
+		r->done_seq = analyzer_col_int(st, "done_seq");
+		r->done_ns = analyzer_col_int(st, "done_ns");
+		r->exits_between = analyzer_col_int(st, "exits_between");
 		snprintf(r->op, sizeof(r->op), "%s", analyzer_col_text(st, "op") ?: "");
 		r->dev = dev_index(d, analyzer_col_text(st, "device"));
 		if (r->dev < 0)

@@ -15,6 +15,9 @@ struct brow {
 	char *device, *op, *kind;
 	bool timed_null;
 	int64_t requests, errors, sectors, bytes, timed, lmin, lmax, lsum, p99;
+	int64_t qd_max;
+	double qd_mean;
+	bool qd_null;
 	int64_t exits, pio, mmio, hsum, gsum, blk_bytes, irqs;
 	int64_t sortval;
 	size_t idx;
@@ -101,6 +104,10 @@ static int load(sqlite3 *db, const char *query, const struct analyzer_stat_opts 
 		r->lmax = analyzer_col_int(st, "lat_max_ns");
 		r->lsum = analyzer_col_int(st, "lat_sum_ns");
 		r->p99 = analyzer_col_int(st, "p99_ns");
+		r->qd_max = analyzer_col_int(st, "qd_max");
+		r->qd_mean = analyzer_col_real(st, "qd_mean");
+		r->qd_null = analyzer_column(st, "qd_max") < 0 ||
+			     sqlite3_column_type(st, analyzer_column(st, "qd_max")) == SQLITE_NULL;
 		r->exits = analyzer_col_int(st, "n");
 		r->pio = analyzer_col_int(st, "pio_n");
 		r->mmio = analyzer_col_int(st, "mmio_n");
@@ -153,6 +160,8 @@ static const struct analyzer_col blk_cols[] = {
 	{ "p99", "p99 lat", ANALYZER_COL_TABLE | ANALYZER_COL_RIGHT },
 	{ "lat_p99_ns", "p99", ANALYZER_COL_MACHINE },
 	{ "lat_sum_ns", "Total", ANALYZER_COL_MACHINE },
+	{ "qd_max", "QD max", ANALYZER_COL_RIGHT },
+	{ "qd_mean", "QD mean", ANALYZER_COL_RIGHT },
 };
 
 static const struct analyzer_col dev_cols[] = {
@@ -196,6 +205,13 @@ static void blk_row(struct analyzer_out *w, const struct brow *r, int64_t tot_la
 	lat_cells(w, t, r->lmax);
 	lat_cells(w, t, r->p99);
 	analyzer_out_int(w, r->lsum);
+	if (r->qd_null) {
+		analyzer_out_null(w);
+		analyzer_out_null(w);
+	} else {
+		analyzer_out_int(w, r->qd_max);
+		analyzer_out_real(w, r->qd_mean, "%.2f");
+	}
 }
 
 static void dev_row(struct analyzer_out *w, const struct brow *r, int64_t tot_n,

@@ -232,6 +232,32 @@ const struct board_dev *board_find(const struct board *b, const char *name)
 	return NULL;
 }
 
+int board_blk_complete(struct board *b, const struct host *h, const char *device,
+		       uint64_t tag, int status)
+{
+	const struct board_dev *d = device ? board_find(b, device) : NULL;
+
+	if (!d || strcmp(d->kind, "virtio-blk"))
+		return -ENODEV;
+	return virtio_blk_complete(d->state, h, tag, status);
+}
+
+unsigned board_console_room(const struct board *b)
+{
+	const struct board_dev *d = board_find(b, BOARD_CONSOLE);
+
+	return d ? uart_rx_room(d->state) : 0;
+}
+
+void board_console_input(struct board *b, const struct host *h, const uint8_t *p,
+			 size_t n)
+{
+	const struct board_dev *d = board_find(b, BOARD_CONSOLE);
+
+	for (size_t i = 0; d && i < n; i++)
+		uart_receive(d->state, h, p[i]);
+}
+
 const char *board_disk_kind_name(enum disk_kind k)
 {
 	return k == DISK_VIRTIO ? "virtio" : "ide";

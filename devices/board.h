@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "devices/bus.h"
+#include "devices/hostif.h"
 
 struct pci;
 
@@ -71,6 +72,23 @@ void board_destroy(struct board *b);
 void board_reset(struct board *b);
 /* The device instance named `name`, or NULL. */
 const struct board_dev *board_find(const struct board *b, const char *name);
+/*
+ * Asynchronous events, delivered to the device they name (the caller holds
+ * the dispatch lock and has stamped the host with the event's seq).
+ * board_blk_complete(): the host finished request `tag` of virtio-blk
+ * `device` with `status` (virtio_blk_complete); -ENODEV when the board has
+ * no such virtio-blk device, else that function's result.
+ * board_console_room(): how many bytes COM1's receiver takes now (FIFO
+ * room); board_console_input(): give it n <= room bytes.
+ */
+int board_blk_complete(struct board *b, const struct host *h, const char *device,
+		       uint64_t tag, int status);
+unsigned board_console_room(const struct board *b);
+void board_console_input(struct board *b, const struct host *h, const uint8_t *p,
+			 size_t n);
+/* The console device's name ("com1"). */
+#define BOARD_CONSOLE "com1"
+
 /* Name of the disk kind: "ide" / "virtio"; and back (-1 when unknown). */
 const char *board_disk_kind_name(enum disk_kind k);
 int board_disk_kind_parse(const char *s);

@@ -14,6 +14,7 @@
 #ifndef EXITLOG_HOSTIF_H
 #define EXITLOG_HOSTIF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,19 @@ struct host_ops {
 	int (*blk_read)(void *ctx, const struct blk_req *r, void *buf);
 	int (*blk_write)(void *ctx, const struct blk_req *r, const void *buf);
 	int (*blk_flush)(void *ctx, const struct blk_req *r);
+	/*
+	 * Asynchronous block IO (optional: a host without it leaves every
+	 * request synchronous, through blk_read/write/flush).  Start request r
+	 * on buf (nsectors*512 bytes: the data of a write, filled by a read;
+	 * NULL for a flush) and return at once.  `tag` is the device's name for
+	 * the request.  The device keeps buf untouched and alive until the host
+	 * calls the device's completion entry (e.g. virtio_blk_complete) with
+	 * the same tag -- later, at an event with its own seq, under the
+	 * dispatch lock.  Return 0 (a completion will come), or -errno (refused
+	 * now: no completion will come).
+	 */
+	int (*blk_submit)(void *ctx, const struct blk_req *r, void *buf,
+			  uint64_t tag);
 	/*
 	 * Guest-physical memory access (DMA) on behalf of `device`.  Return 0,
 	 * or -EFAULT when [gpa, gpa+len) is not entirely inside guest RAM (the
@@ -94,6 +108,17 @@ static inline int host_blk_write(const struct host *h, const struct blk_req *r,
 static inline int host_blk_flush(const struct host *h, const struct blk_req *r)
 {
 	return h->ops->blk_flush ? h->ops->blk_flush(h->ctx, r) : 0;
+}
+
+static inline bool host_blk_async(const struct host *h)
+{
+	return h->ops->blk_submit != NULL;
+}
+
+static inline int host_blk_submit(const struct host *h, const struct blk_req *r,
+				  void *buf, uint64_t tag)
+{
+	return h->ops->blk_submit(h->ctx, r, buf, tag);
 }
 
 static inline int host_dma_read(const struct host *h, const char *dev,

@@ -209,6 +209,13 @@ static void uart_rx_clear(struct uart *u)
 	u->rx_count = 0;
 }
 
+unsigned uart_rx_room(const struct uart *u)
+{
+	unsigned cap = (u->fcr & FCR_FIFOE) ? UART_FIFO : 1;
+
+	return u->rx_count < cap ? cap - u->rx_count : 0;
+}
+
 void uart_receive(struct uart *u, const struct host *h, uint8_t byte)
 {
 	uart_rx_push(u, byte);

@@ -32,5 +32,8 @@ int uart_io(void *dev, const struct host *h, uint64_t off, void *data,
 const char *uart_regname(uint64_t off, bool is_write);
 /* Queue one received byte (console input): sets LSR.DR, may raise the IRQ. */
 void uart_receive(struct uart *u, const struct host *h, uint8_t byte);
+/* Bytes the receiver takes now without an overrun (FIFO room; 1 or 0 in
+ * 16450 mode).  Console input is offered only up to this. */
+unsigned uart_rx_room(const struct uart *u);
 
 #endif

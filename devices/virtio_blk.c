@@ -13,48 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "devices/virtio_blk.h"
-#include "devices/virtq.h"
-
-/* Legacy IO BAR registers. */
-#define REG_DEVICE_FEATURES 0x00
-#define REG_GUEST_FEATURES 0x04
-#define REG_QUEUE_PFN 0x08
-#define REG_QUEUE_SIZE 0x0c
-#define REG_QUEUE_SEL 0x0e
-#define REG_QUEUE_NOTIFY 0x10
-#define REG_STATUS 0x12
-#define REG_ISR 0x13
-#define REG_CONFIG 0x14
-
-#define ISR_QUEUE 0x01
-#define ISR_CONFIG 0x02
-
-#define DEVICE_FEATURES ((1u << VIRTIO_BLK_F_SIZE_MAX) | \
-			 (1u << VIRTIO_BLK_F_SEG_MAX) | \
-			 (1u << VIRTIO_BLK_F_FLUSH))
-
-#define HDR_BYTES 16u
-/* Chains one notify serves at most (then the rest waits for the next notify,
- * which the driver sends: the device never sets VRING_USED_F_NO_NOTIFY). */
-#define VBLK_NOTIFY_BUDGET (4u * VIRTIO_BLK_QUEUE_SIZE)
-
-struct virtio_blk {
-	const char *name;
-	int disk;
-	uint64_t nsectors;
-	int irq;
-	uint32_t guest_features;
-	uint16_t queue_sel;
-	uint8_t status;
-	uint8_t isr;
-	bool irq_level; /* level last driven with host_irq_set */
-	struct virtq vq;
-	struct virtq_seg segs[VIRTIO_BLK_QUEUE_SIZE]; /* the chain being served */
-	unsigned nseg;
-	uint8_t id[VIRTIO_BLK_ID_BYTES];
-	uint8_t *buf; /* bounce buffer, VIRTIO_BLK_MAX_BYTES */
-};
+#include "devices/virtio_blk_int.h"
 
 static void put_le(uint8_t *p, uint64_t v, unsigned n)
 {
@@ -62,7 +21,7 @@ static void put_le(uint8_t *p, uint64_t v, unsigned n)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint64_t get_le(const uint8_t *p, unsigned n)
+uint64_t vblk_get_le(const uint8_t *p, unsigned n)
 {
 	uint64_t v = 0;
 
@@ -97,6 +56,7 @@ fail:
 
 void virtio_blk_reset(struct virtio_blk *vb)
 {
+	vblk_orphan_all(vb);
 	vb->guest_features = 0;
 	vb->queue_sel = 0;
 	vb->status = 0;
@@ -110,6 +70,7 @@ void virtio_blk_destroy(struct virtio_blk *vb)
 {
 	if (!vb)
 		return;
+	vblk_free_all(vb);
 	free(vb->buf);
 	free(vb);
 }
@@ -132,7 +93,7 @@ void virtio_blk_pci_desc(const struct virtio_blk *vb, uint16_t io_base,
 }
 
 /* Drive the line to follow the ISR, only on a change. */
-static void vblk_irq_update(struct virtio_blk *vb, const struct host *h)
+void vblk_irq_update(struct virtio_blk *vb, const struct host *h)
 {
 	bool level = vb->isr != 0;
 
@@ -146,8 +107,8 @@ static void vblk_irq_update(struct virtio_blk *vb, const struct host *h)
  * Copy `len` bytes between buf and the chain's readable (write_area false)
  * or writable (true) buffers, starting `skip` bytes into that area.
  */
-static int area_io(struct virtio_blk *vb, const struct host *h, bool write_area,
-		   uint64_t skip, void *buf, uint64_t len, bool to_guest)
+int vblk_area_io(struct virtio_blk *vb, const struct host *h, bool write_area,
+		 uint64_t skip, void *buf, uint64_t len, bool to_guest)
 {
 	uint8_t *p = buf;
 
@@ -201,8 +162,8 @@ static int rw_check(const struct virtio_blk *vb, struct blk_req *r,
  * *written (data bytes written to the guest), or -EINVAL when the chain has
  * no status byte.
  */
-static int vblk_execute(struct virtio_blk *vb, const struct host *h,
-			uint64_t rlen, uint64_t wlen, uint32_t *written)
+static int vblk_execute(struct virtio_blk *vb, const struct host *h, uint16_t head,
+			uint64_t st_addr, uint64_t rlen, uint64_t wlen, uint32_t *written)
 {
 	uint8_t hdr[HDR_BYTES];
 	struct blk_req r = { 0 };
@@ -211,19 +172,21 @@ static int vblk_execute(struct virtio_blk *vb, const struct host *h,
 	int st;
 
 	*written = 0;
-	if (rlen < HDR_BYTES || area_io(vb, h, false, 0, hdr, HDR_BYTES, false))
+	if (rlen < HDR_BYTES || vblk_area_io(vb, h, false, 0, hdr, HDR_BYTES, false))
 		return VIRTIO_BLK_S_IOERR;
-	type = (uint32_t)get_le(hdr, 4);
-	sector = get_le(hdr + 8, 8);
+	type = (uint32_t)vblk_get_le(hdr, 4);
+	sector = vblk_get_le(hdr + 8, 8);
 	out_len = rlen - HDR_BYTES;
 	switch (type) {
 	case VIRTIO_BLK_T_IN:
 		st = rw_check(vb, &r, BLK_OP_READ, sector, in_len);
 		if (st || !in_len)
 			return st;
+		if (host_blk_async(h))
+			return vblk_submit(vb, h, &r, head, st_addr, in_len);
 		if (host_blk_read(h, &r, vb->buf))
 			return VIRTIO_BLK_S_IOERR;
-		if (area_io(vb, h, true, 0, vb->buf, in_len, true))
+		if (vblk_area_io(vb, h, true, 0, vb->buf, in_len, true))
 			return VIRTIO_BLK_S_IOERR;
 		*written = (uint32_t)in_len;
 		return VIRTIO_BLK_S_OK;
@@ -231,18 +194,22 @@ static int vblk_execute(struct virtio_blk *vb, const struct host *h,
 		st = rw_check(vb, &r, BLK_OP_WRITE, sector, out_len);
 		if (st || !out_len)
 			return st;
-		if (area_io(vb, h, false, HDR_BYTES, vb->buf, out_len, false))
+		if (host_blk_async(h))
+			return vblk_submit(vb, h, &r, head, st_addr, out_len);
+		if (vblk_area_io(vb, h, false, HDR_BYTES, vb->buf, out_len, false))
 			return VIRTIO_BLK_S_IOERR;
 		return host_blk_write(h, &r, vb->buf) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_FLUSH:
 		r.disk = vb->disk;
 		r.device = vb->name;
 		r.op = BLK_OP_FLUSH;
+		if (host_blk_async(h))
+			return vblk_submit(vb, h, &r, head, st_addr, 0);
 		return host_blk_flush(h, &r) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
 	case VIRTIO_BLK_T_GET_ID: {
 		uint64_t n = in_len < VIRTIO_BLK_ID_BYTES ? in_len : VIRTIO_BLK_ID_BYTES;
 
-		if (area_io(vb, h, true, 0, vb->id, n, true))
+		if (vblk_area_io(vb, h, true, 0, vb->id, n, true))
 			return VIRTIO_BLK_S_IOERR;
 		*written = (uint32_t)n;
 		return VIRTIO_BLK_S_OK;
@@ -254,7 +221,8 @@ static int vblk_execute(struct virtio_blk *vb, const struct host *h,
 
 /*
  * Serve the chain in vb->segs and complete it on the used ring.  Returns 0
- * (status OK), -EIO (completed with an error status), or a ring error.
+ * (status OK), -EIO (completed with an error status), VBLK_PENDING (handed
+ * to the host: virtio_blk_complete() finishes it), or a ring error.
  */
 static int vblk_serve(struct virtio_blk *vb, const struct host *h, uint16_t head)
 {
@@ -273,7 +241,9 @@ static int vblk_serve(struct virtio_blk *vb, const struct host *h, uint16_t head
 	if (!last->write || !last->len || last->addr > UINT64_MAX - last->len)
 		return -EINVAL; /* nowhere to put the status */
 	st_addr = last->addr + last->len - 1;
-	rc = vblk_execute(vb, h, rlen, wlen, &written);
+	rc = vblk_execute(vb, h, head, st_addr, rlen, wlen, &written);
+	if (rc == VBLK_PENDING)
+		return VBLK_PENDING;
 	st = (uint8_t)rc;
 	if (host_dma_write(h, vb->name, st_addr, &st, 1))
 		return -EFAULT;
@@ -316,6 +286,10 @@ static int vblk_notify(struct virtio_blk *vb, const struct host *h, uint16_t que
 			if (!rc)
 				rc = vblk_serve(vb, h, head);
 			served++;
+			if (rc == VBLK_PENDING) {
+				rc = 0;
+				continue;
+			}
 			if (rc == 0 || rc == -EIO) {
 				completed++;
 				if (rc)
@@ -419,7 +393,7 @@ int virtio_blk_io(void *dev, const struct host *h, uint64_t off, void *data,
 		return -EINVAL;
 	}
 	if (is_write)
-		return vblk_write(vb, h, off, get_le(data, len), len);
+		return vblk_write(vb, h, off, vblk_get_le(data, len), len);
 	vblk_regs(vb, regs);
 	memcpy(data, regs + off, len);
 	if (off <= REG_ISR && off + len > REG_ISR) {

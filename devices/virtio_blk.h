@@ -15,8 +15,9 @@
  * Offered features: SIZE_MAX (size_max 4096), SEG_MAX (seg_max 126),
  * FLUSH.  One queue of 256 descriptors; the biggest request the driver can
  * build, 126 * 4096 bytes, fits the 512 KiB bounce buffer allocated at
- * create.  Requests are processed synchronously, in the queue-notify access
- * that announces them: every available chain is completed, avail->idx is
+ * create.  With a synchronous host (no blk_submit) requests are processed in
+ * the queue-notify access that announces them (with an asynchronous one,
+ * see virtio_blk_complete() below): every available chain is completed, avail->idx is
  * read again after each pass and newly available chains are served too (up
  * to 4 x the queue size per notify); then, with the avail flags as read
  * AFTER the last used->idx write (virtio 1.x 2.7.7.2: the suppression
@@ -115,6 +116,23 @@ void virtio_blk_pci_desc(const struct virtio_blk *vb, uint16_t io_base,
 /* bus_io_fn for the IO BAR (region length VIRTIO_BLK_IO_SIZE). */
 int virtio_blk_io(void *dev, const struct host *h, uint64_t off, void *data,
 		  uint32_t len, bool is_write);
+/*
+ * Asynchronous requests.  When the host has blk_submit (the recorder, with
+ * its IO thread; the replayer of such a recording), read, write and flush
+ * requests are handed to it and the notify returns with them in flight
+ * (queue depth > 1; GET_ID and requests refused by the checks above still
+ * complete inside the notify).  The host later calls virtio_blk_complete()
+ * under the dispatch lock, at an event with its own seq: for a read the
+ * data goes to the guest, then the status byte, the used element and
+ * used->idx; then the avail flags are read and, unless NO_INTERRUPT, ISR
+ * bit 0 is set and the line raised.  A completion for a request the driver
+ * reset away (or of a device that needs a reset) only frees it.  Returns 0,
+ * -EIO (completed with an error status), -ENOENT (no such tag: nothing
+ * done), or a ring error (DEVICE_NEEDS_RESET as for a notify).
+ */
+int virtio_blk_complete(struct virtio_blk *vb, const struct host *h, uint64_t tag,
+			int status);
+
 /* bus_regname_fn: "device_features", "guest_features", "queue_pfn",
  * "queue_size", "queue_select", "queue_notify", "status", "isr", "config". */
 const char *virtio_blk_regname(uint64_t off, bool is_write);

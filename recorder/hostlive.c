@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "recorder/hostlive.h"
+#include "recorder/iothread.h"
 #include "util/sha256.h"
 
 static uint64_t live_now_ns(void *ctx)
@@ -175,6 +176,37 @@ static void live_console_out(void *ctx, uint8_t byte)
 		hostlive_console_flush(hl);
 }
 
+/* Asynchronous block IO: the IO thread logs the row at completion. */
+static int live_blk_submit(void *ctx, const struct blk_req *r, void *buf, uint64_t tag)
+{
+	struct hostlive *hl = ctx;
+
+	return iothread_submit(hl->io, r, buf, tag, hl->seq);
+}
+
+uint64_t hostlive_event_begin(struct hostlive *hl)
+{
+	uint64_t seq = dispatch_seq_next(hl->dispatch);
+
+	hl->seq = seq;
+	hl->t_ns = hostlive_clock() - hl->t0;
+	hl->prod = hl->ev_prod;
+	hl->events++;
+	return seq;
+}
+
+void hostlive_put_blk(struct hostlive *hl, const struct rec_blk *b)
+{
+	if (hl->prod)
+		live_keep(hl, store_prod_put_blk(hl->prod, b), "blk_requests row");
+}
+
+void hostlive_put_event(struct hostlive *hl, const struct rec_event *e)
+{
+	if (hl->prod)
+		live_keep(hl, store_prod_put_event(hl->prod, e), "events row");
+}
+
 static int live_console_in(void *ctx, uint8_t *byte)
 {
 	(void)ctx;
@@ -203,6 +235,20 @@ static const struct host_ops live_ops = {
 	.system_event = live_system_event,
 };
 
+static const struct host_ops live_ops_async = {
+	.now_ns = live_now_ns,
+	.blk_read = live_blk_read,
+	.blk_write = live_blk_write,
+	.blk_flush = live_blk_flush,
+	.blk_submit = live_blk_submit,
+	.dma_read = live_dma_read,
+	.dma_write = live_dma_write,
+	.irq_set = live_irq_set,
+	.console_out = live_console_out,
+	.console_in = live_console_in,
+	.system_event = live_system_event,
+};
+
 void hostlive_init(struct hostlive *hl, struct store *store, struct vm *vm,
 		   const struct board *board, struct blkraw *disks, int ndisks)
 {
@@ -216,5 +262,5 @@ void hostlive_init(struct hostlive *hl, struct store *store, struct vm *vm,
 
 struct host hostlive_host(struct hostlive *hl)
 {
-	return (struct host){ .ops = &live_ops, .ctx = hl };
+	return (struct host){ .ops = hl->io ? &live_ops_async : &live_ops, .ctx = hl };
 }

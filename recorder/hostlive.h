@@ -12,23 +12,37 @@
 
 #include "backends/blkraw.h"
 #include "devices/board.h"
+#include "devices/dispatch.h"
 #include "devices/hostif.h"
 #include "recorder/vm.h"
 #include "store/store.h"
 
+struct iothread;
+struct console;
+
 struct hostlive {
 	struct store_prod *prod;    /* where host-call rows go: the ring of the
 				     * vCPU whose exit is being handled (set by
-				     * the run step under the dispatch lock);
-				     * the store's own at init; NULL: --no-log */
+				     * the run step under the dispatch lock), or
+				     * ev_prod during an event; the store's own
+				     * at init; NULL: --no-log */
+	struct store_prod *ev_prod; /* the ring of the events (IO completions,
+				     * console input: hostlive_event_begin),
+				     * opened by run_loop; NULL: --no-log */
 	struct vm *vm;
 	const struct board *board;
 	struct blkraw *disks;       /* indexed by board disk index */
 	int ndisks;
-	uint64_t seq;               /* exit being handled (shared by the vCPU
-				     * threads: every host call happens inside
-				     * an exit's step, under the dispatch lock) */
+	uint64_t seq;               /* exit or event being handled (shared by
+				     * the vCPU, IO and console threads: every
+				     * host call happens inside an exit's step
+				     * or an event, under the dispatch lock) */
 	uint64_t t_ns;              /* its t_ns */
+	uint64_t t0;                /* clock origin of t_ns (hostlive_clock) */
+	struct dispatch *dispatch;  /* the global order (set by run_loop) */
+	struct iothread *io;        /* asynchronous block IO, or NULL: synchronous */
+	struct console *console;    /* stdin to COM1 (console.h), or NULL */
+	uint64_t events;            /* events delivered (hostlive_event_begin) */
 	int event;                  /* HOST_EV_* the guest asked for, 0 if none */
 	int dev_errors;             /* host calls refused (bad DMA, bad range) */
 	int log_err;                /* first row the store refused (-errno), 0 */
@@ -43,6 +57,17 @@ void hostlive_init(struct hostlive *hl, struct store *store, struct vm *vm,
 		   const struct board *board, struct blkraw *disks, int ndisks);
 /* The struct host that device models get. */
 struct host hostlive_host(struct hostlive *hl);
+/*
+ * An asynchronous event starts (the caller holds the dispatch lock): take
+ * its seq from the dispatch and stamp the host with it and the time, so
+ * the host-call rows the device makes carry the event's seq.  Returns seq.
+ */
+uint64_t hostlive_event_begin(struct hostlive *hl);
+/* Rows of an event (kept like every host-call row: the first refusal ends
+ * the run).  No-ops when recording is off. */
+void hostlive_put_blk(struct hostlive *hl, const struct rec_blk *b);
+void hostlive_put_event(struct hostlive *hl, const struct rec_event *e);
+
 /* Write buffered console bytes to stdout. */
 void hostlive_console_flush(struct hostlive *hl);
 

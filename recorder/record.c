@@ -17,6 +17,8 @@
 #include "recorder/boardlog.h"
 #include "recorder/bzimage.h"
 #include "recorder/hostlive.h"
+#include "recorder/console.h"
+#include "recorder/iothread.h"
 #include "recorder/ktrace.h"
 #include "recorder/loader.h"
 #include "recorder/recorder.h"
@@ -112,6 +114,8 @@ static int record_meta_end(struct store *st, const struct record_opts *o,
 	rc = err_first(rc, store_meta_set(st, "end_reason", run_end_name(res->end)));
 	rc = err_first(rc, store_meta_set(st, "end_message", res->msg));
 	rc = err_first(rc, store_meta_setf(st, "exit_count", "%llu", (unsigned long long)res->exits));
+	rc = err_first(rc, store_meta_setf(st, "event_count", "%llu",
+					   (unsigned long long)hl->events));
 	rc = err_first(rc, store_meta_setf(st, "device_errors", "%d", hl->dev_errors));
 	for (int i = 0; i < ndisks; i++) {
 		char k[64], hex[65], sql[160];
@@ -159,6 +163,36 @@ static int record_check_inputs(const struct record_opts *o, struct guest_image *
 			snprintf(err, errlen, "%s: %s", o->disks[i].path, strerror(-rc));
 			return rc;
 		}
+	}
+	return 0;
+}
+
+/*
+ * With virtio disks, block requests run on the IO threads (iothread.h) and
+ * the recording says so (meta.blk_async = 1: the replay then expects their
+ * completions as events).  0, or -errno with a line in err.
+ */
+static int record_async_start(struct hostlive *hl, struct board *board,
+			      const struct board_config *cfg, struct store *st,
+			      char *err, size_t errlen)
+{
+	bool virtio = false;
+	int rc;
+
+	for (int i = 0; i < cfg->ndisks; i++)
+		virtio |= cfg->disks[i].kind == DISK_VIRTIO;
+	if (!virtio)
+		return 0;
+	rc = iothread_create(&hl->io, hl, board, IOTHREAD_WORKERS);
+	if (rc) {
+		snprintf(err, errlen, "starting the IO threads: %s", strerror(-rc));
+		return rc;
+	}
+	if (st && store_meta_set(st, "blk_async", "1")) {
+		snprintf(err, errlen, "cannot write meta.blk_async");
+		iothread_destroy(hl->io);
+		hl->io = NULL;
+		return -EIO;
 	}
 	return 0;
 }
@@ -240,17 +274,33 @@ int recorder_run(const struct record_opts *o)
 
 	hostlive_init(&hl, st, &vm, &board, disks, cfg.ndisks);
 	record_vm = &vm;
+	rc = record_async_start(&hl, &board, &cfg, st, err, sizeof(err));
+	if (rc)
+		goto out_store;
+	/* stdin is COM1's input (-serial stdio); a terminal goes raw here */
+	rc = console_create(&hl.console, STDIN_FILENO, &hl, &board);
+	if (rc) {
+		snprintf(err, sizeof(err), "console input: %s", strerror(-rc));
+		iothread_destroy(hl.io);
+		goto out_store;
+	}
 	t0 = hostlive_clock();
 	if (o->ktrace) {
 		/* 0: this thread, and the vCPU threads it starts */
 		rc = ktrace_start(&kt, 0, t0, err, sizeof(err));
 		if (rc) {
+			iothread_destroy(hl.io);
+			console_destroy(hl.console);
 			record_signals(0);
 			record_vm = NULL;
 			goto out_store;
 		}
 	}
 	rc = run_loop(&vm, &board, &hl, st, t0, &record_stop, &res);
+	iothread_destroy(hl.io); /* drained by run_loop */
+	hl.io = NULL;
+	console_destroy(hl.console); /* the terminal as it was */
+	hl.console = NULL;
 	ktrace_halt(kt); /* tracefs restored while Ctrl-C is still caught */
 	record_signals(0);
 	record_vm = NULL;

@@ -21,6 +21,8 @@
 #include <sys/ioctl.h>
 #include <time.h>
 
+#include "recorder/console.h"
+#include "recorder/iothread.h"
 #include "recorder/run.h"
 
 #define KICK_MS 50
@@ -186,6 +188,16 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 	pthread_mutex_init(&all.mu, NULL);
 	pthread_cond_init(&all.cv, NULL);
 	dispatch_init(&all.d, &board->bus);
+	/* events (IO completions, console input) take their seqs from the same
+	 * dispatch, and log into a ring of their own */
+	hl->dispatch = &all.d;
+	hl->t0 = t0;
+	hl->ev_prod = NULL;
+	if (st && (hl->io || hl->console)) {
+		rc = store_prod_open(st, "events", &hl->ev_prod);
+		if (rc)
+			snprintf(res->msg, sizeof(res->msg), "log ring of events: %s", strerror(-rc));
+	}
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_kick;     /* no SA_RESTART: KVM_RUN returns -EINTR */
 	sigemptyset(&sa.sa_mask);
@@ -227,6 +239,8 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 		pthread_setname_np(t->tid, name);
 	}
 	pthread_mutex_unlock(&all.mu);
+	if (!rc && console_go(hl->console))
+		fprintf(stderr, "exitlog: warning: no console input (cannot start its thread)\n");
 	if (rc) {
 		/* end what started, as a failed run */
 		dispatch_lock(&all.d);
@@ -234,12 +248,26 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 		dispatch_unlock(&all.d);
 	}
 	vcpus_wait(&all, stop);
+	console_halt(hl->console);
+	/* requests in flight finish and are delivered as events after the last
+	 * exit: their writes reach the image and the log has them */
+	iothread_drain(hl->io);
 	if (rc) {
 		res->end = RUN_END_ERROR;
 		res->exits = all.d.seq;
 	} else {
 		rc = vcpus_result(&all, res);
 	}
+	if (rc >= 0 && hl->log_err) {
+		rc = hl->log_err;
+		res->end = RUN_END_ERROR;
+		snprintf(res->msg, sizeof(res->msg), "logging seq %llu: %s: %s",
+			 (unsigned long long)hl->log_err_seq, hl->log_err_what,
+			 strerror(-hl->log_err));
+	}
+	/* every seq handed out is an exit or an event */
+	res->exits = all.d.seq - hl->events;
+	hl->dispatch = NULL;
 	sigaction(RUN_KICK_SIGNAL, &old_sa, NULL);
 	dispatch_destroy(&all.d);
 	pthread_cond_destroy(&all.cv);

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "replayer/hostreplay.h"
@@ -66,10 +67,10 @@ static void hr_keep(struct hostreplay *hr, int rc)
 }
 
 static void hr_log_blk(struct hostreplay *hr, const struct blk_req *r,
-		       const void *data, int status, uint64_t latency)
+		       const void *data, int status, uint64_t latency, uint64_t issue_seq)
 {
 	struct rec_blk b = {
-		.seq = hr->seq, .device = r->device, .disk = r->disk, .op = r->op,
+		.seq = issue_seq ? issue_seq : hr->seq, .done_seq = issue_seq ? hr->seq : 0, .device = r->device, .disk = r->disk, .op = r->op,
 		.sector = r->sector, .nsectors = r->nsectors, .status = status,
 		.latency_ns = latency,
 	};
@@ -99,7 +100,7 @@ static int hr_blk_do(struct hostreplay *hr, const struct blk_req *r, void *rbuf,
 }
 
 static int hr_blk(struct hostreplay *hr, const struct blk_req *r, void *rbuf,
-		  const void *wbuf)
+		  const void *wbuf, uint64_t issue_seq)
 {
 	struct log_cur *c = hr->blk;
 	const struct log_cur *st = c;
@@ -152,23 +153,75 @@ static int hr_blk(struct hostreplay *hr, const struct blk_req *r, void *rbuf,
 			       op, (unsigned long long)r->sector, r->nsectors, got,
 			       hashed ? want : "none");
 	}
-	hr_log_blk(hr, r, data, status, latency);
+	hr_log_blk(hr, r, data, status, latency, issue_seq);
 	return status;
 }
 
 static int hr_blk_read(void *ctx, const struct blk_req *r, void *buf)
 {
-	return hr_blk(ctx, r, buf, NULL);
+	return hr_blk(ctx, r, buf, NULL, 0);
 }
 
 static int hr_blk_write(void *ctx, const struct blk_req *r, const void *buf)
 {
-	return hr_blk(ctx, r, NULL, buf);
+	return hr_blk(ctx, r, NULL, buf, 0);
 }
 
 static int hr_blk_flush(void *ctx, const struct blk_req *r)
 {
-	return hr_blk(ctx, r, NULL, NULL);
+	return hr_blk(ctx, r, NULL, NULL, 0);
+}
+
+/*
+ * Asynchronous block IO: nothing happens and nothing is compared at
+ * submission (the recorder logs the request when it completes); the request
+ * waits here for its blk_done event (hostreplay_blk_done).
+ */
+static int hr_blk_submit(void *ctx, const struct blk_req *r, void *buf, uint64_t tag)
+{
+	struct hostreplay *hr = ctx;
+	struct hr_pending *p = calloc(1, sizeof(*p));
+
+	if (!p)
+		return -ENOMEM;
+	p->r = *r;
+	p->buf = buf;
+	p->tag = tag;
+	p->seq = hr->seq;
+	p->next = hr->pending;
+	hr->pending = p;
+	return 0;
+}
+
+int hostreplay_blk_done(struct hostreplay *hr, const char *device, uint64_t tag)
+{
+	struct hr_pending **pp, *p;
+	int status;
+
+	for (pp = &hr->pending; *pp; pp = &(*pp)->next)
+		if ((*pp)->tag == tag && !strcmp((*pp)->r.device, device))
+			break;
+	p = *pp;
+	if (!p) {
+		hr_div(hr, hr->seq, device, "blk_done: the recording completes %s request %llu here, "
+		       "the model has no such request in flight", device, (unsigned long long)tag);
+		return -ENOENT;
+	}
+	*pp = p->next;
+	status = hr_blk(hr, &p->r, p->r.op == BLK_OP_READ ? p->buf : NULL,
+			p->r.op == BLK_OP_WRITE ? p->buf : NULL, p->seq);
+	free(p);
+	return status;
+}
+
+void hostreplay_free_pending(struct hostreplay *hr)
+{
+	while (hr->pending) {
+		struct hr_pending *p = hr->pending;
+
+		hr->pending = p->next;
+		free(p);
+	}
 }
 
 static void hr_log_dma(struct hostreplay *hr, const char *dev, uint64_t gpa,
@@ -338,6 +391,20 @@ static const struct host_ops replay_ops = {
 	.system_event = hr_system_event,
 };
 
+static const struct host_ops replay_ops_async = {
+	.now_ns = hr_now_ns,
+	.blk_read = hr_blk_read,
+	.blk_write = hr_blk_write,
+	.blk_flush = hr_blk_flush,
+	.blk_submit = hr_blk_submit,
+	.dma_read = hr_dma_read,
+	.dma_write = hr_dma_write,
+	.irq_set = hr_irq_set,
+	.console_out = hr_console_out,
+	.console_in = hr_console_in,
+	.system_event = hr_system_event,
+};
+
 void hostreplay_init(struct hostreplay *hr, struct logread *log,
 		     const struct board *b, struct overlay **disks, int ndisks,
 		     hostreplay_diverge_fn diverge, void *arg)
@@ -357,7 +424,7 @@ void hostreplay_init(struct hostreplay *hr, struct logread *log,
 
 struct host hostreplay_host(struct hostreplay *hr)
 {
-	return (struct host){ .ops = &replay_ops, .ctx = hr };
+	return (struct host){ .ops = hr->async ? &replay_ops_async : &replay_ops, .ctx = hr };
 }
 
 /* Consume every row with seq <= upto; report each unless `quiet`. */

@@ -17,7 +17,10 @@
  *   irq_set         compared with the next irqs row (line, level)
  *   console_out     discarded, or written to `console` when set, a line at a
  *                   time, as "console: LINE"
- *   console_in      nothing (the recorder does not wire console input)
+ *   blk_submit      (recordings with meta.blk_async) nothing at submission:
+ *                   the request waits for its blk_done event, where it is
+ *                   carried out and compared like blk_read/write/flush
+ *   console_in      nothing (console input arrives as console_in events)
  *   system_event    remembered (event, seq) for the end-of-log check
  *
  * Mismatches are reported through the `diverge` callback with a one-line
@@ -44,6 +47,15 @@ typedef void (*hostreplay_diverge_fn)(void *arg, uint64_t seq,
 
 #define HOSTREPLAY_MAX_IRQ 64
 
+/* An asynchronous block request waiting for its blk_done event. */
+struct hr_pending {
+	struct hr_pending *next;
+	struct blk_req r;
+	void *buf;          /* the device's buffer */
+	uint64_t tag;
+	uint64_t seq;       /* the exit that issued it */
+};
+
 struct hostreplay {
 	struct log_cur *blk, *irq, *dma;   /* borrowed, primed cursors */
 	struct overlay **disks;               /* by board disk index */
@@ -53,7 +65,9 @@ struct hostreplay {
 	const char *irq_dev[HOSTREPLAY_MAX_IRQ]; /* line -> device name */
 	hostreplay_diverge_fn diverge;
 	void *diverge_arg;
-	uint64_t seq, t_ns;                   /* exit being replayed */
+	uint64_t seq, t_ns;                   /* exit or event being replayed */
+	bool async;                           /* meta.blk_async: offer blk_submit */
+	struct hr_pending *pending;           /* submitted, not completed */
 	int event;                            /* HOST_EV_* asked for, 0 if none */
 	uint64_t event_seq;
 	uint64_t nblk, nirq, ndma;            /* host calls answered */
@@ -87,6 +101,17 @@ void hostreplay_end(struct hostreplay *hr);
 void hostreplay_skip(struct hostreplay *hr, uint64_t seq);
 /* End of the log: every row left is a divergence.  */
 void hostreplay_rest(struct hostreplay *hr);
+
+/*
+ * A blk_done event (hr stamped with its seq by hostreplay_begin): carry out
+ * the pending request (device, tag) like a synchronous one -- matched with
+ * the blk_requests row completed at this seq, data from/to the overlay,
+ * hash compared -- and return its status (the logged one), for the
+ * device's completion.  -ENOENT (reported) when no such request waits.
+ */
+int hostreplay_blk_done(struct hostreplay *hr, const char *device, uint64_t tag);
+/* Forget the requests still waiting (end of the replay). */
+void hostreplay_free_pending(struct hostreplay *hr);
 
 /* Write pending console bytes (a last line without its newline). */
 void hostreplay_console_flush(struct hostreplay *hr);

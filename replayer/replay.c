@@ -313,11 +313,16 @@ static int walk_exits(struct replay *r, struct progress *pg)
 		uint32_t reason;
 
 		rc = logread_next(ex);
-		if (rc)
-			return rc < 0 ? walk_damaged(r, logread_errmsg(&r->log), prev + 1) : 0;
+		if (rc < 0)
+			return walk_damaged(r, logread_errmsg(&r->log), prev + 1);
+		/* the events before this exit (or all that are left), in seq order */
+		rc = replay_events(r, rc ? LOG_SEQ_END : ex->seq, &prev);
+		if (rc || ex->seq == LOG_SEQ_END || r->stopped)
+			return rc;
 		seq = ex->seq;
 		if (seq != prev + 1)
-			return walk_damaged(r, "exits are not gapless: a seq is missing", prev + 1);
+			return walk_damaged(r, "exits and events are not gapless: a seq is missing",
+					    prev + 1);
 		prev = seq;
 		reason = (uint32_t)logread_int(ex, EX_REASON);
 		t_ns = (uint64_t)logread_int(ex, EX_T_NS);
@@ -435,6 +440,9 @@ static int end_checks(struct replay *r, char *sum, size_t len)
 	if (r->log.c[LT_INFO].seq != LOG_SEQ_END)
 		return walk_damaged(r, "an exit_info row after the last exit",
 				    r->log.c[LT_INFO].seq);
+	if (r->log.c[LT_EVENTS].seq != LOG_SEQ_END)
+		return walk_damaged(r, "an event the walk did not reach",
+				    r->log.c[LT_EVENTS].seq);
 	if (r->o->device)
 		hostreplay_skip(&r->hr, LOG_SEQ_END - 1);
 	else
@@ -466,8 +474,11 @@ static void print_summary(struct replay *r, const char *notes)
 		snprintf(head, sizeof(head), "stopped after seq %" PRIu64 " (--until): ", r->last_seq);
 	if (r->o->device)
 		snprintf(fed, sizeof(fed), " (%" PRIu64 " fed to %s)", r->fed, r->o->device);
-	fprintf(r->out, "replay: %s%" PRIu64 " exits%s, %" PRIu64 " blk requests, %" PRIu64
-		" irqs, %" PRIu64 " dma: ", head, r->walked, fed, r->hr.nblk, r->hr.nirq, r->hr.ndma);
+	fprintf(r->out, "replay: %s%" PRIu64 " exits%s, ", head, r->walked, fed);
+	if (r->events)
+		fprintf(r->out, "%" PRIu64 " events, ", r->events);
+	fprintf(r->out, "%" PRIu64 " blk requests, %" PRIu64 " irqs, %" PRIu64 " dma: ",
+		r->hr.nblk, r->hr.nirq, r->hr.ndma);
 	if (ndiv)
 		fprintf(r->out, "%" PRIu64 " divergence%s%s\n", ndiv, ndiv == 1 ? "" : "s", notes);
 	else
@@ -507,6 +518,7 @@ int replay_run(const struct replay_opts *o, FILE *out)
 		goto out;
 	hostreplay_init(&r->hr, &r->log, &r->board, r->ovs, r->cfg.ndisks,
 			replay_report_diverge, r);
+	r->hr.async = r->blk_async;
 	r->hr.console = o->verbose ? out : NULL;
 	if (o->out_db && replay_output_open(r))
 		goto out;
@@ -531,6 +543,7 @@ out:
 	if (r->st)
 		store_close(r->st);
 	fflush(out);
+	hostreplay_free_pending(&r->hr);
 	replay_setup_close(r);
 	free(r->buf);
 	free(r);

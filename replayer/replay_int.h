@@ -46,6 +46,8 @@ struct replay {
 	struct store *st;            /* -o */
 	char end_reason[64];
 	int64_t exit_count;          /* meta.exit_count, -1 when absent */
+	bool blk_async;              /* meta.blk_async: completions are events */
+	uint64_t events;             /* events delivered */
 	const char *reason_names[64];/* exit_reasons, owned */
 	/* the exit being fed, for reports */
 	uint64_t seq;
@@ -82,6 +84,14 @@ void replay_report_exit(struct replay *r, uint64_t seq, uint32_t vcpu,
 			size_t len, const char *device);
 /* Hex of up to `max` bytes of p into out (space separated). */
 void replay_hex(char *out, size_t outlen, const uint8_t *p, size_t n, size_t max);
+
+/*
+ * Deliver every event of the log with seq < `below` (LOG_SEQ_END: all that
+ * are left) to its device at its seq, each one the seq after *prev (the
+ * exits and events together are gapless; *prev advances).  Returns 0, or
+ * -errno after an error line (a damaged recording, -o refused a row).
+ */
+int replay_events(struct replay *r, uint64_t below, uint64_t *prev);
 
 /* -o: create the output recording and copy the board and meta rows;
  * finish it (final hashes) and close. */

@@ -60,6 +60,8 @@ static int setup_meta(struct replay *r)
 		r->cfg.rtc_epoch = strtoull(v, NULL, 10);
 	if (logread_meta(&r->log, "mem_mb", v, sizeof(v)) == 0)
 		r->cfg.ram_bytes = strtoull(v, NULL, 10) << 20;
+	/* virtio-blk ran its requests on the IO thread: completions are events */
+	r->blk_async = logread_meta(&r->log, "blk_async", v, sizeof(v)) == 0 && !strcmp(v, "1");
 	/* names are for reports only: a recording without them still replays */
 	logread_query(&r->log, "SELECT reason, name FROM exit_reasons", 0, 0, reason_row, r);
 	return 0;

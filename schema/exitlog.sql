@@ -5,8 +5,10 @@
 -- exitlog binary and executed when a recording is created.
 --
 -- Conventions
---   seq       the global order of exits, 1..N, gapless (exits.seq).  Rows of
---             other tables that a given exit caused carry that exit's seq.
+--   seq       the global order of exits and asynchronous events, 1..N,
+--             gapless over exits.seq and events.seq together (v_seq lists
+--             both).  Rows of other tables that a given exit or event
+--             caused carry its seq.
 --   *_ns      nanoseconds.  t_ns is measured from the start of the recording
 --             on CLOCK_MONOTONIC.
 --   device    the board's name for a device model ('com1', 'ata0', 'i8042',
@@ -28,6 +30,9 @@
 --   end_reason       why the run ended: 'hlt', 'reset', 'poweroff', 'shutdown',
 --                    'internal_error', 'fail_entry', 'unknown', 'signal', ...
 --   exit_count       number of rows in exits
+--   event_count      number of rows in events (exit_count + event_count = the last seq)
+--   blk_async        '1' when virtio-blk requests ran on the recorder's IO threads
+--                    (their completions are 'blk_done' events; replay expects them)
 --   disk<N>.path, disk<N>.kind ('ide'|'virtio'), disk<N>.device,
 --   disk<N>.sectors, disk<N>.initial_sha256, disk<N>.final_sha256
 --   ring_waits       times a vCPU waited for the writer (full ring), all vCPUs
@@ -88,9 +93,31 @@ CREATE TABLE blk_requests (
     data_hash  TEXT,                -- sha256 (hex) of the data read or written; NULL for flush or failure
     status     INTEGER NOT NULL,    -- 0, or the -errno the block backend returned
     latency_ns INTEGER,             -- time the backend (pread/pwrite/fdatasync) took
-    disk       INTEGER              -- board disk index (disks.idx)
+    disk       INTEGER,             -- board disk index (disks.idx)
+    done_seq   INTEGER              -- seq at which the device completed it: = seq for a
+                                    -- synchronous request (IDE), the events.seq of its
+                                    -- 'blk_done' event for an asynchronous one (virtio-blk
+                                    -- on the IO thread); rows are inserted at completion,
+                                    -- so id is the completion order
 );
 CREATE INDEX blk_requests_seq ON blk_requests(seq);
+
+-- Asynchronous events: things that reach a device model from outside any
+-- exit (a block request the IO thread finished, console input).  Each takes
+-- its seq from the same counter as exits, under the same lock as device
+-- dispatch, so seq is gapless over exits and events together; the replayer
+-- delivers each event to its device at its seq.  The event's host-call rows
+-- (dma, irqs, blk_requests.done_seq) carry the event's seq.
+CREATE TABLE events (
+    seq    INTEGER PRIMARY KEY,     -- in the exits' seq space (no exit has this seq)
+    kind   TEXT NOT NULL,           -- 'blk_done' (a block request completed) or
+                                    -- 'console_in' (bytes given to the UART's receiver)
+    t_ns   INTEGER NOT NULL,        -- ns since recording start when it was delivered
+    device TEXT,                    -- the device it was delivered to ('vblk0', 'com1')
+    tag    INTEGER,                 -- blk_done: the device's request tag (virtio: the chain's head)
+    status INTEGER,                 -- blk_done: the backend's result, 0 or -errno
+    data   BLOB                     -- console_in: the bytes delivered; NULL otherwise
+);
 
 -- Interrupt line level changes device models asked for.
 CREATE TABLE irqs (
@@ -259,6 +286,15 @@ SELECT m.seq, e.vcpu, e.t_ns, e.guest_ns, e.handle_ns,
        printf('0x%x:%s', m.gpa, CASE WHEN m.is_write THEN 'W' ELSE 'R' END) AS perf_key
 FROM mmio m JOIN exits e ON e.seq = m.seq
 LEFT JOIN registers r ON r.space = 'mmio' AND r.addr = m.gpa AND r.is_write = m.is_write;
+
+-- v_seq: the global order -- every exit and every event, one row per seq.
+--   seq, what ('exit' | 'event'), vcpu (exits), reason (exits), kind
+--   (events), t_ns, device (events)
+CREATE VIEW v_seq AS
+SELECT seq, 'exit' AS what, vcpu, reason, NULL AS kind, t_ns, NULL AS device FROM exits
+UNION ALL
+SELECT seq, 'event', NULL, NULL, kind, t_ns, device FROM events
+ORDER BY seq;
 
 -- v_blk: block requests with the issuing exit's vCPU and time.
 --   id, seq, vcpu, t_ns, device, op, sector, nsectors, bytes (nsectors*512),

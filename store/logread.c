@@ -21,17 +21,27 @@ static const char *const log_sql[LT_N] = {
 		   " WHERE seq <= ?1 ORDER BY seq",
 	[LT_MMIO] = "SELECT seq, gpa, len, is_write, data, device FROM mmio"
 		    " WHERE seq <= ?1 ORDER BY seq",
-	[LT_BLK] = "SELECT seq, device, op, sector, nsectors, data_hash, status,"
-		   " latency_ns, disk, id FROM blk_requests WHERE seq <= ?1 ORDER BY seq, id",
+	[LT_BLK] = "SELECT coalesce(done_seq, seq) AS s, device, op, sector, nsectors,"
+		   " data_hash, status, latency_ns, disk, id, seq FROM blk_requests"
+		   " WHERE s <= ?1 ORDER BY s, id",
 	[LT_IRQ] = "SELECT seq, line, level, device, id FROM irqs"
 		   " WHERE seq <= ?1 ORDER BY seq, id",
 	[LT_DMA] = "SELECT seq, device, gpa, len, is_write, data, status, id FROM dma"
 		   " WHERE seq <= ?1 ORDER BY seq, id",
 	[LT_INFO] = "SELECT seq, code, detail FROM exit_info WHERE seq <= ?1 ORDER BY seq",
+	[LT_EVENTS] = "SELECT seq, kind, t_ns, device, tag, status, data FROM events"
+		      " WHERE seq <= ?1 ORDER BY seq",
+};
+
+/* The same for recordings older than events (no events, no done_seq). */
+static const char *const log_sql_old[LT_N] = {
+	[LT_BLK] = "SELECT seq, device, op, sector, nsectors, data_hash, status,"
+		   " latency_ns, disk, id, seq FROM blk_requests WHERE seq <= ?1 ORDER BY seq, id",
+	[LT_EVENTS] = "SELECT 0, '', 0, NULL, 0, 0, NULL WHERE 0",
 };
 
 static const char *const log_table[LT_N] = {
-	"exits", "pio", "mmio", "blk_requests", "irqs", "dma", "exit_info",
+	"exits", "pio", "mmio", "blk_requests", "irqs", "dma", "exit_info", "events",
 };
 
 int logread_open(struct logread *l, const char *path, char *err, size_t errlen)
@@ -86,7 +96,9 @@ int logread_cursors(struct logread *l, uint64_t until, char *err, size_t errlen)
 	sqlite3_int64 last = until ? (sqlite3_int64)until : INT64_MAX;
 
 	for (int t = 0; t < LT_N; t++) {
-		if (sqlite3_prepare_v2(l->db, log_sql[t], -1, &l->c[t].st, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(l->db, log_sql[t], -1, &l->c[t].st, NULL) != SQLITE_OK &&
+		    (!log_sql_old[t] ||
+		     sqlite3_prepare_v2(l->db, log_sql_old[t], -1, &l->c[t].st, NULL) != SQLITE_OK)) {
 			store_seterr(err, errlen, "not a complete exitlog recording (table %s: %s)",
 				     log_table[t], sqlite3_errmsg(l->db));
 			logread_finalize(l);
@@ -179,8 +191,8 @@ out:
  * accessor the replay uses for it). */
 static const char *const scan_kinds[LT_N] = {
 	[LT_EXITS] = "iiiiii", [LT_PIO] = "iiiiibt", [LT_MMIO] = "iiiibt",
-	[LT_BLK] = "ittiitiiii", [LT_IRQ] = "iiiti", [LT_DMA] = "itiiibii",
-	[LT_INFO] = "iit",
+	[LT_BLK] = "ittiitiiiii", [LT_IRQ] = "iiiti", [LT_DMA] = "itiiibii",
+	[LT_INFO] = "iit", [LT_EVENTS] = "ititiib",
 };
 
 /* Read every column of the current row into the checksum. */
@@ -219,6 +231,7 @@ int logread_scan(struct logread *l, struct logread_counts *n)
 	cnt[LT_IRQ] = &n->irq;
 	cnt[LT_DMA] = &n->dma;
 	cnt[LT_INFO] = &n->info;
+	cnt[LT_EVENTS] = &n->events;
 	rc = logread_cursors(l, 0, err, sizeof(err));
 	if (rc)
 		return rc;

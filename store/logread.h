@@ -23,7 +23,7 @@ struct sqlite3;
 struct sqlite3_stmt;
 
 enum log_tab {
-	LT_EXITS, LT_PIO, LT_MMIO, LT_BLK, LT_IRQ, LT_DMA, LT_INFO, LT_N
+	LT_EXITS, LT_PIO, LT_MMIO, LT_BLK, LT_IRQ, LT_DMA, LT_INFO, LT_EVENTS, LT_N
 };
 
 /* Column indexes of each cursor (column 0 is always seq). */
@@ -31,11 +31,12 @@ enum { EX_SEQ, EX_VCPU, EX_REASON, EX_T_NS, EX_GUEST_NS, EX_HANDLE_NS, EX_NCOL }
 enum { PIO_SEQ, PIO_PORT, PIO_SIZE, PIO_IS_WRITE, PIO_COUNT, PIO_DATA, PIO_DEVICE, PIO_NCOL };
 enum { MMIO_SEQ, MMIO_GPA, MMIO_LEN, MMIO_IS_WRITE, MMIO_DATA, MMIO_DEVICE, MMIO_NCOL };
 enum { BLK_SEQ, BLK_DEVICE, BLK_OP, BLK_SECTOR, BLK_NSECTORS, BLK_HASH, BLK_STATUS,
-       BLK_LATENCY, BLK_DISK, BLK_ID, BLK_NCOL };
+       BLK_LATENCY, BLK_DISK, BLK_ID, BLK_ISSUE_SEQ, BLK_NCOL };
 enum { IRQ_SEQ, IRQ_LINE, IRQ_LEVEL, IRQ_DEVICE, IRQ_ID, IRQ_NCOL };
 enum { DMA_SEQ, DMA_DEVICE, DMA_GPA, DMA_LEN, DMA_IS_WRITE, DMA_DATA, DMA_STATUS,
        DMA_ID, DMA_NCOL };
 enum { INFO_SEQ, INFO_CODE, INFO_DETAIL, INFO_NCOL };
+enum { EV_SEQ, EV_KIND, EV_T_NS, EV_DEVICE, EV_TAG, EV_STATUS, EV_DATA, EV_NCOL };
 
 /* A cursor: the current row of one ordered SELECT (or of logread_query). */
 struct log_cur {
@@ -68,8 +69,11 @@ const char *logread_errmsg(const struct logread *l);
 int logread_meta(struct logread *l, const char *key, char *buf, size_t len);
 
 /*
- * Prepare the seven cursors, limited to rows with seq <= until (0:
- * everything).  No row is current until logread_next().  Returns 0, or
+ * Prepare the eight cursors, limited to rows with seq <= until (0:
+ * everything).  The blk_requests cursor is ordered by the seq at which a
+ * request completed (done_seq; its column 0 is that seq), and yields the
+ * rows in completion order.  A recording made before events existed
+ * (no events table, no done_seq) reads as one without events.  No row is current until logread_next().  Returns 0, or
  * -EINVAL with one line in err when a table or column is missing.
  */
 int logread_cursors(struct logread *l, uint64_t until, char *err, size_t errlen);
@@ -100,7 +104,7 @@ int logread_query(struct logread *l, const char *sql, int64_t p1, int64_t p2,
 		  int (*row)(void *arg, const struct log_cur *c), void *arg);
 
 struct logread_counts {
-	uint64_t exits, pio, mmio, blk, irq, dma, info;
+	uint64_t exits, pio, mmio, blk, irq, dma, info, events;
 	uint64_t checksum;   /* of every column read, so nothing is optimised out */
 };
 

@@ -118,6 +118,8 @@ int store_prod_put_blk(struct store_prod *s, const struct rec_blk *r)
 {
 	struct ring_slot *sl = slot_begin(s, K_BLK);
 	struct b_blk *k = (void *)sl->u;
+	uint8_t pl[40]; /* [hash][done_seq]: see bind_blk() */
+	size_t plen = 0;
 
 	k->seq = r->seq;
 	k->sector = r->sector;
@@ -127,8 +129,16 @@ int store_prod_put_blk(struct store_prod *s, const struct rec_blk *r)
 	k->op = r->op;
 	k->status = r->status;
 	k->nsectors = r->nsectors;
-	sl->flags = r->has_hash ? F_PAYLOAD : 0;
-	return slot_end(s, sl, r->hash, r->has_hash ? sizeof(r->hash) : 0);
+	if (r->has_hash) {
+		memcpy(pl, r->hash, sizeof(r->hash));
+		plen = sizeof(r->hash);
+	}
+	if (r->done_seq) {
+		memcpy(pl + plen, &r->done_seq, sizeof(r->done_seq));
+		plen += sizeof(r->done_seq);
+	}
+	sl->flags = plen ? F_PAYLOAD : 0;
+	return slot_end(s, sl, pl, plen);
 }
 
 int store_prod_put_irq(struct store_prod *s, const struct rec_irq *r)
@@ -239,6 +249,31 @@ int store_put_info(struct store *s, const struct rec_info *r)
 int store_put_kexit(struct store *s, const struct rec_kexit *r)
 {
 	return store_prod_put_kexit(&s->main, r);
+}
+
+int store_prod_put_event(struct store_prod *s, const struct rec_event *r)
+{
+	size_t len = r->data ? r->len : 0;
+	struct ring_slot *sl;
+	struct b_event *e;
+
+	if (len > s->ring->side_cap || r->kind < 0 || r->kind >= STORE_EV_N)
+		return len > s->ring->side_cap ? -ENOSPC : -EINVAL;
+	sl = slot_begin(s, K_EVENT);
+	e = (void *)sl->u;
+	e->seq = r->seq;
+	e->t_ns = r->t_ns;
+	e->tag = r->tag;
+	e->device = r->device;
+	e->kind = r->kind;
+	e->status = r->status;
+	sl->flags = r->data ? F_PAYLOAD : 0;
+	return slot_end(s, sl, r->data, len);
+}
+
+int store_put_event(struct store *s, const struct rec_event *r)
+{
+	return store_prod_put_event(&s->main, r);
 }
 
 uint64_t store_ring_waits(const struct store *s)

@@ -28,6 +28,7 @@
 #define STORE_SCHEMA_VERSION 1
 
 struct store;
+struct store_prod;
 struct logread;
 struct sqlite3;
 
@@ -75,6 +76,7 @@ struct rec_blk {
 	uint8_t hash[32];   /* sha256 of the data, when has_hash */
 	int32_t status;
 	uint64_t latency_ns;
+	uint64_t done_seq;  /* seq of the completion event; 0: completed in `seq` */
 };
 
 struct rec_irq {
@@ -98,6 +100,25 @@ struct rec_info {
 	uint64_t seq;
 	int64_t code;
 	const char *detail; /* copied */
+};
+
+/* Kinds of asynchronous events (events.kind). */
+enum store_event_kind {
+	STORE_EV_BLK_DONE = 0,   /* 'blk_done': a block request completed */
+	STORE_EV_CONSOLE_IN = 1, /* 'console_in': bytes given to the UART */
+	STORE_EV_N
+};
+
+/* An asynchronous event: it has its own seq in the exits' seq space. */
+struct rec_event {
+	uint64_t seq;
+	uint64_t t_ns;
+	int kind;           /* enum store_event_kind */
+	const char *device; /* kept by pointer, like the other rows */
+	uint64_t tag;       /* blk_done: the device's request tag */
+	int32_t status;     /* blk_done: the backend's result (0 / -errno) */
+	const void *data;   /* console_in: the bytes (copied), or NULL */
+	uint32_t len;
 };
 
 struct rec_kexit {
@@ -171,6 +192,10 @@ int store_put_irq(struct store *s, const struct rec_irq *r) STORE_MUST_CHECK;
 int store_put_dma(struct store *s, const struct rec_dma *r) STORE_MUST_CHECK;
 int store_put_info(struct store *s, const struct rec_info *r) STORE_MUST_CHECK;
 int store_put_kexit(struct store *s, const struct rec_kexit *r) STORE_MUST_CHECK;
+/* An events row.  Any thread may put rows (the producer side is locked);
+ * the caller holds the dispatch lock so that seqs stay in order. */
+int store_put_event(struct store *s, const struct rec_event *r) STORE_MUST_CHECK;
+int store_prod_put_event(struct store_prod *p, const struct rec_event *r) STORE_MUST_CHECK;
 
 /*
  * Producers of their own (one per vCPU thread), so that several threads

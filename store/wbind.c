@@ -62,6 +62,7 @@ static int bind_blk(struct store *s, sqlite3_stmt *st, int b,
 {
 	const struct b_blk *k = (const void *)sl->u;
 	const char *op = k->op >= 0 && k->op < 3 ? wr_blk_ops[k->op] : "unknown";
+	uint64_t done;
 	int rc = 0;
 
 	rc |= bind_u64(st, b + 1, k->seq);
@@ -69,21 +70,53 @@ static int bind_blk(struct store *s, sqlite3_stmt *st, int b,
 	rc |= bind_str(st, b + 3, op);
 	rc |= bind_u64(st, b + 4, k->sector);
 	rc |= sqlite3_bind_int64(st, b + 5, k->nsectors);
+	/* payload: [32-byte hash][8-byte done_seq], each part optional; the
+	 * length tells which (32: hash, 8: done_seq, 40: both) */
+	done = k->seq;
 	if (sl->flags & F_PAYLOAD) {
 		void *owned = NULL;
 		const uint8_t *h = ring_cons_payload(wr_slot_ring(s, sl), sl, &owned);
 
 		if (!h)
 			return SQLITE_NOMEM;
-		sha256_hex(h, s->hex[row]);
+		if (sl->plen >= 32) {
+			sha256_hex(h, s->hex[row]);
+			rc |= sqlite3_bind_text(st, b + 6, s->hex[row], 64, SQLITE_STATIC);
+		} else {
+			rc |= sqlite3_bind_null(st, b + 6);
+		}
+		if (sl->plen == 8 || sl->plen == 40)
+			memcpy(&done, h + sl->plen - 8, sizeof(done));
 		free(owned);
-		rc |= sqlite3_bind_text(st, b + 6, s->hex[row], 64, SQLITE_STATIC);
 	} else {
 		rc |= sqlite3_bind_null(st, b + 6);
 	}
 	rc |= sqlite3_bind_int(st, b + 7, k->status);
 	rc |= bind_u64(st, b + 8, k->latency_ns);
 	rc |= sqlite3_bind_int(st, b + 9, k->disk);
+	rc |= bind_u64(st, b + 10, done);
+	return rc;
+}
+
+static int bind_event(struct store *s, sqlite3_stmt *st, int b,
+		      const struct ring_slot *sl, int row)
+{
+	const struct b_event *e = (const void *)sl->u;
+	int rc = 0;
+
+	(void)row;
+	rc |= bind_u64(st, b + 1, e->seq);
+	rc |= bind_str(st, b + 2, wr_event_kinds[e->kind]);
+	rc |= bind_u64(st, b + 3, e->t_ns);
+	rc |= e->device ? bind_str(st, b + 4, e->device) : sqlite3_bind_null(st, b + 4);
+	if (e->kind == STORE_EV_BLK_DONE) {
+		rc |= bind_u64(st, b + 5, e->tag);
+		rc |= sqlite3_bind_int(st, b + 6, e->status);
+	} else {
+		rc |= sqlite3_bind_null(st, b + 5);
+		rc |= sqlite3_bind_null(st, b + 6);
+	}
+	rc |= bind_payload(s, st, b + 7, sl, NULL, 0, false);
 	return rc;
 }
 
@@ -155,6 +188,7 @@ static int bind_kexit(struct store *s, sqlite3_stmt *st, int b,
 
 
 const char *const wr_blk_ops[3] = { "read", "write", "flush" };
+const char *const wr_event_kinds[STORE_EV_N] = { "blk_done", "console_in" };
 
 const struct kind_desc wr_kinds[K_N] = {
 	[K_EXIT] = { "exits", "seq, vcpu, reason, t_ns, guest_ns, handle_ns",
@@ -164,7 +198,7 @@ const struct kind_desc wr_kinds[K_N] = {
 	[K_MMIO] = { "mmio", "seq, gpa, len, is_write, data, device",
 		     NULL, 6, NULL, wr_col_mmio, true },
 	[K_BLK] = { "blk_requests", "seq, device, op, sector, nsectors, data_hash,"
-		    " status, latency_ns, disk", NULL, 9, bind_blk, NULL, false },
+		    " status, latency_ns, disk, done_seq", NULL, 10, bind_blk, NULL, false },
 	[K_IRQ] = { "irqs", "seq, line, level, device", NULL, 4, bind_irq, NULL, false },
 	[K_DMA] = { "dma", "seq, device, gpa, len, is_write, data, status",
 		    NULL, 7, bind_dma, NULL, false },
@@ -174,6 +208,8 @@ const struct kind_desc wr_kinds[K_N] = {
 		     " CASE WHEN detail IS NULL THEN excluded.detail"
 		     " WHEN excluded.detail IS NULL THEN detail"
 		     " ELSE detail || '; ' || excluded.detail END", 3, bind_info, NULL, false },
+	[K_EVENT] = { "events", "seq, kind, t_ns, device, tag, status, data", NULL, 7,
+		      bind_event, NULL, false },
 	[K_KEXIT] = { "kernel_exits", "t_ns, vcpu, isa, reason, reason_name, rip,"
 		      " info1, info2", NULL, 8, bind_kexit, NULL, false },
 };

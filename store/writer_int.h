@@ -27,7 +27,7 @@
 #define CACHE_KIB        8192        /* page cache of the writer's connection */
 #define CKPT_BYTES       (64u << 20) /* WAL size that wakes the checkpointer */
 
-enum kind { K_EXIT, K_PIO, K_MMIO, K_BLK, K_IRQ, K_DMA, K_INFO, K_KEXIT, K_N };
+enum kind { K_EXIT, K_PIO, K_MMIO, K_BLK, K_IRQ, K_DMA, K_INFO, K_KEXIT, K_EVENT, K_N };
 
 /* slot flags */
 #define F_INLINE  1   /* the payload is in the record body, not the side ring */
@@ -80,6 +80,13 @@ struct b_kexit {
 	const char *isa;
 	uint32_t vcpu, reason;
 };
+/* an asynchronous event (events table); its bytes, if any, are the payload */
+struct b_event {
+	uint64_t seq, t_ns, tag;
+	const char *device;
+	int32_t kind, status;
+};
+_Static_assert(sizeof(struct b_event) <= RING_BODY_SIZE, "event body");
 _Static_assert(sizeof(struct b_exit) <= RING_BODY_SIZE, "exit body");
 _Static_assert(sizeof(struct b_pio) <= RING_BODY_SIZE, "pio body");
 _Static_assert(sizeof(struct b_mmio) <= RING_BODY_SIZE, "mmio body");
@@ -248,6 +255,7 @@ void store_fail(struct store *s, const char *fmt, ...) __attribute__((format(pri
 /* wbind.c: how each kind becomes a row */
 extern const struct kind_desc wr_kinds[K_N];
 extern const char *const wr_blk_ops[3];
+extern const char *const wr_event_kinds[STORE_EV_N];
 char *wr_insert_sql(const struct kind_desc *k, unsigned rows);
 
 /* wring.c: the ring as a table, and every statement of the writer */

@@ -6,6 +6,10 @@
 -- disk of the board.  Latencies are the backend's latency_ns; requests
 -- without one are counted but not timed.  p99_ns is the nearest-rank 99th
 -- percentile: the ceil(0.99 * timed)-th smallest latency.
+-- qd_max / qd_mean (per device, the same on each of its rows): the requests
+-- in flight when each request was issued, itself included -- those issued
+-- at or before its seq and completed after it (done_seq; a synchronous
+-- request completes at its own seq) -- the largest and the mean of that.
 WITH r AS (
     SELECT b.device, b.op, b.nsectors, b.status, b.latency_ns
     FROM blk_requests b
@@ -22,13 +26,21 @@ rk AS (
 p AS (SELECT rk.device, rk.op, rk.latency_ns AS p99 FROM rk
       JOIN a ON a.device = rk.device AND a.op = rk.op
       WHERE rk.rn = (99 * a.timed + 99) / 100),
+fl AS (
+    SELECT b.id, b.seq, coalesce(b.done_seq, b.seq) AS done, b.device FROM blk_requests b),
+qd AS (
+    SELECT r.device, max(n) AS qd_max, avg(n) AS qd_mean FROM (
+        SELECT r.device, (SELECT count(*) FROM fl q WHERE q.device = r.device
+                          AND q.seq <= r.seq AND (q.done > r.seq OR q.id = r.id)) AS n
+        FROM fl r) r GROUP BY r.device),
 k AS (SELECT device, op FROM a
       UNION SELECT d.device, o.op FROM disks d CROSS JOIN
             (SELECT 'read' AS op UNION ALL SELECT 'write' UNION ALL SELECT 'flush') o)
 SELECT k.device, k.op, coalesce(a.requests, 0) AS requests, coalesce(a.errors, 0) AS errors,
        coalesce(a.sectors, 0) AS sectors, coalesce(a.sectors, 0) * 512 AS bytes,
        coalesce(a.timed, 0) AS timed, a.lat_min AS lat_min_ns, a.lat_max AS lat_max_ns,
-       a.lat_sum AS lat_sum_ns, p.p99 AS p99_ns
+       a.lat_sum AS lat_sum_ns, p.p99 AS p99_ns, qd.qd_max, qd.qd_mean
 FROM k LEFT JOIN a ON a.device = k.device AND a.op = k.op
 LEFT JOIN p ON p.device = k.device AND p.op = k.op
+LEFT JOIN qd ON qd.device = k.device
 ORDER BY k.device, k.op;

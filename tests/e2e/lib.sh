@@ -51,13 +51,19 @@ sha_of() {
 # zero_sha SECTORS - sha256 of that many zero sectors
 zero_sha() { dd if=/dev/zero bs=512 count="$1" status=none | sha256sum | cut -d' ' -f1; }
 
-# gapless DB - exits.seq is 1..N and meta.exit_count agrees
+# gapless DB - the seqs of exits and events together are 1..N (no seq in
+# both) and meta.exit_count is the number of exits
 gapless() {
-	n=$(q "$1" "SELECT count(*) FROM exits")
-	mx=$(q "$1" "SELECT coalesce(max(seq),0) FROM exits")
-	mn=$(q "$1" "SELECT coalesce(min(seq),0) FROM exits")
+	ev=$(q "$1" "SELECT count(*) FROM sqlite_master WHERE name='events'")
+	u="SELECT seq FROM exits"
+	[ "$ev" = 1 ] && u="$u UNION ALL SELECT seq FROM events"
+	n=$(q "$1" "SELECT count(*) FROM ($u)")
+	d=$(q "$1" "SELECT count(DISTINCT seq) FROM ($u)")
+	mx=$(q "$1" "SELECT coalesce(max(seq),0) FROM ($u)")
+	mn=$(q "$1" "SELECT coalesce(min(seq),0) FROM ($u)")
+	ne=$(q "$1" "SELECT count(*) FROM exits")
 	mc=$(q "$1" "SELECT value FROM meta WHERE key='exit_count'")
-	check_eq "exits seq 1..N gapless (min,max,count,meta)" "$mn,$mx,$n,$mc" "1,$n,$n,$n"
+	check_eq "exits+events seq 1..N gapless (min,max,count,distinct), exit_count" "$mn,$mx,$n,$d,$mc" "1,$n,$n,$n,$ne"
 }
 
 # expect_err WHAT STATUS PATTERN CMD... - one stderr line matching PATTERN

@@ -38,13 +38,30 @@ int synthrec_open(struct synthrec **out, const char *db,
 		  const char *const *disks, int ndisks, char *err, size_t errlen);
 
 /*
+ * The same with disks of board kind `kind` (DISK_IDE, DISK_VIRTIO).  With
+ * virtio disks the recording is asynchronous (meta.blk_async): the
+ * recorder's IO queue runs without workers, and each request waits until
+ * synthrec_complete() (or synthrec_close()) delivers it as an event.
+ */
+int synthrec_open_kind(struct synthrec **out, const char *db,
+		       const char *const *disks, int ndisks, int kind,
+		       char *err, size_t errlen);
+/* Carry out and deliver queued request number i (0: the oldest) as an
+ * event with the next seq.  0, or -ENOENT / a logging error. */
+int synthrec_complete(struct synthrec *s, unsigned i);
+/* Requests submitted and not yet delivered. */
+unsigned synthrec_pending(struct synthrec *s);
+/* The synthetic guest's RAM (1 MiB at gpa 0). */
+uint8_t *synthrec_ram(struct synthrec *s);
+
+/*
  * One exit.  For IO, the bus is called `count` times with the data pointer
  * advancing, and the pio row holds all size*count bytes; `answer` (may be
  * NULL) receives them.  Other reasons have no device access.
  */
 int synthrec_exit(struct synthrec *s, const struct synth_access *a, void *answer);
 int synthrec_script(struct synthrec *s, const struct synth_access *a, size_t n);
-/* The seq of the last exit recorded. */
+/* The last seq handed out (exit or event). */
 uint64_t synthrec_seq(const struct synthrec *s);
 
 /* Finish like `exitlog record`: end_reason, exit_count, final disk hashes,

@@ -469,15 +469,15 @@ static void test_blk_p99_and_device(void **state)
 	out = stat_ok(db, o);
 	assert_string_equal(out,
 		"device,op,requests,errors,sectors,bytes,time_pct,timed,lat_min_ns,lat_avg_ns,"
-		"lat_max_ns,lat_p99_ns,lat_sum_ns\n"
-		"ata0,read,100,1,100,51200,99.8418347172796,100,1000,50500,100000,99000,5050000\n"
-		"ata0,write,1,0,1,512,0.158165282720443,1,8000,8000,8000,8000,8000\n"
-		"ata0,flush,0,0,0,0,0,0,NULL,NULL,NULL,NULL,0\n");
+		"lat_max_ns,lat_p99_ns,lat_sum_ns,qd_max,qd_mean\n"
+		"ata0,read,100,1,100,51200,99.8418347172796,100,1000,50500,100000,99000,5050000,1,1\n"
+		"ata0,write,1,0,1,512,0.158165282720443,1,8000,8000,8000,8000,8000,1,1\n"
+		"ata0,flush,0,0,0,0,0,0,NULL,NULL,NULL,NULL,0,1,1\n");
 	free(out);
 	o.format = ANALYZER_TABLE;
 	o.skip_zero = true;
 	out = stat_ok(db, o);
-	assert_non_null(strstr(out, "ata0    read        100       1      100  50.0  99.84%   1.00us  50.50us  100.00us  99.00us\n"));
+	assert_non_null(strstr(out, "ata0    read        100       1      100  50.0  99.84%   1.00us  50.50us  100.00us  99.00us "));
 	assert_null(strstr(out, "flush"));
 	free(out);
 

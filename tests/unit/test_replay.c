@@ -380,7 +380,7 @@ static void test_replay_bad_databases(void **state)
 	bad_db(db, "has device com1 (tulip), which this build's board does not have");
 	copy_edit("gap.db", "DELETE FROM pio WHERE seq = 3; DELETE FROM exits WHERE seq = 3", db,
 		  sizeof(db));
-	bad_db(db, "damaged recording: exits are not gapless");
+	bad_db(db, "damaged recording: exits and events are not gapless");
 }
 
 static void test_replay_until(void **state)
