@@ -159,6 +159,7 @@ struct store {
 	bool maxseq_ok;               /* maxseq[] is valid in this transaction */
 	bool nullseq;                 /* a seq went in as NULL since the last step */
 	uint64_t consumed;
+	struct wsum *sum;             /* the summaries kept as rows arrive (wsum.c) */
 	const struct ring_slot *pend[K_N][BATCH_MAX];
 	unsigned npend[K_N];
 	char hex[BATCH_MAX][65];
@@ -228,6 +229,27 @@ void wr_col_pio(struct vt_cur *c, const struct ring_slot *sl, sqlite3_context *c
 void wr_col_mmio(struct vt_cur *c, const struct ring_slot *sl, sqlite3_context *ctx, int col);
 int wr_prepare_all(struct store *s, char *err, size_t errlen);
 void wr_finalize_all(struct store *s);
+
+/*
+ * wsum.c: the summary tables kept up to date by the writer.
+ * wr_sum_init: create them (schema/summary.sql on the empty tables) and
+ *   prepare the statements; 0 or -errno with err.  Without an embedded
+ *   summary.sql, s->sum stays NULL and the rest are no-ops.
+ * wr_sum_record: fold one exits/pio/mmio record (writer thread, any order
+ *   of a seq's access and exit records).
+ * wr_sum_flush: write what changed and sum_info, inside the writer's open
+ *   transaction after its rows (just before COMMIT); 0 or -EIO.
+ * wr_sum_close: after the last commit, rebuild with summary.sql only when
+ *   the kept summary is not exact or not fresh (*rebuilt says which); 0 or
+ *   -EIO (then store_fail()ed).
+ * wr_sum_free: finalize and free (before the connection closes).
+ */
+struct wsum;
+int wr_sum_init(struct store *s, char *err, size_t errlen);
+void wr_sum_record(struct store *s, const struct ring_slot *sl);
+int wr_sum_flush(struct store *s);
+int wr_sum_close(struct store *s, bool *rebuilt);
+void wr_sum_free(struct store *s);
 
 /* wthread.c: the writer thread and the checkpointer */
 void *wr_writer_main(void *arg);
