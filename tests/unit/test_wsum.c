@@ -279,6 +279,54 @@ static void test_wsum_inexact_falls_back(void **state)
 	check_summary(p);
 }
 
+/* `timeline` output of db with opts (bucket_ns, vcpu); caller frees. */
+static char *timeline(sqlite3 *db, uint64_t bucket_ns, int vcpu)
+{
+	struct analyzer_timeline_opts o = { .bucket_ns = bucket_ns, .vcpu = vcpu,
+					    .format = ANALYZER_CSV };
+	char err[256], *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	assert_non_null(f);
+	assert_int_equal(analyzer_timeline(db, &o, f, err, sizeof(err)), 0);
+	fclose(f);
+	return buf;
+}
+
+/* The timeline from sum_timeline equals the one from the raw exits. */
+static void test_wsum_timeline_same_as_raw(void **state)
+{
+	static const uint64_t buckets[] = { 0, 1000000, 2000000, 1500000, 50000000 };
+	const char *p = tpath("tl.db"), *copy = tpath("tl-raw.db");
+	char err[256] = "", sql[400];
+	struct store *s;
+	sqlite3 *db, *raw;
+
+	(void)state;
+	assert_int_equal(store_create(&s, p, false, err, sizeof(err)), 0);
+	put_range(s, 1, 30000);
+	assert_int_equal(store_close(s), 0);
+	unlink(copy);
+	assert_int_equal(store_open_ro(p, &db, err, sizeof(err)), 0);
+	snprintf(sql, sizeof(sql), "VACUUM INTO '%s'", copy);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_open(copy, &raw), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(raw, "DELETE FROM sum_info", NULL, NULL, NULL), SQLITE_OK);
+	assert_int_equal(analyzer_summary_fresh(raw), 0);
+	for (size_t i = 0; i < sizeof(buckets) / sizeof(buckets[0]); i++)
+		for (int vcpu = -1; vcpu < 3; vcpu++) {
+			char *a = timeline(db, buckets[i], vcpu), *b = timeline(raw, buckets[i], vcpu);
+
+			assert_true(strlen(a) > 100);
+			assert_string_equal(a, b);
+			free(a);
+			free(b);
+		}
+	sqlite3_close(raw);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_wsum_empty_recording),
 		cmocka_unit_test(test_wsum_abrupt_end_is_consistent),
 		cmocka_unit_test(test_wsum_inexact_falls_back),
+		cmocka_unit_test(test_wsum_timeline_same_as_raw),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
