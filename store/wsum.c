@@ -126,14 +126,12 @@ static int tab_grow(struct tab *t)
 	return 0;
 }
 
-/* The group of key (ka, kb), created empty; NULL when out of memory. */
-static struct grp *grp_get(struct tab *t, uint64_t ka, uint64_t kb)
+/* grp_get() past its fast path: look up or create. */
+static __attribute__((noinline)) struct grp *grp_find(struct tab *t, uint64_t ka, uint64_t kb)
 {
 	struct grp *g;
 	size_t h;
 
-	if (t->last && t->g[t->last - 1].ka == ka && t->g[t->last - 1].kb == kb)
-		return &t->g[t->last - 1];
 	if (t->n == t->cap && tab_grow(t))
 		return NULL;
 	for (h = mix(ka, kb) & t->mask; t->idx[h]; h = (h + 1) & t->mask) {
@@ -150,6 +148,17 @@ static struct grp *grp_get(struct tab *t, uint64_t ka, uint64_t kb)
 	t->idx[h] = (uint32_t)++t->n;
 	t->last = t->n;
 	return g;
+}
+
+/* The group of key (ka, kb), created empty; NULL when out of memory.  A
+ * run of records of one group (a storm) costs a compare. */
+static inline struct grp *grp_get(struct tab *t, uint64_t ka, uint64_t kb)
+{
+	struct grp *g = t->last ? &t->g[t->last - 1] : NULL;
+
+	if (g && g->ka == ka && g->kb == kb)
+		return g;
+	return grp_find(t, ka, kb);
 }
 
 /* One row's times into a group (summary.sql's sum/min/max/total). */
@@ -221,7 +230,7 @@ static uint32_t dev_id(struct wsum *w, const char *p)
 }
 
 /* An access whose exit is known: into sum_pio / sum_mmio. */
-static void acc_group(struct wsum *w, const struct acc *a, const struct recent *e)
+static inline void acc_group(struct wsum *w, const struct acc *a, const struct recent *e)
 {
 	struct grp *g = grp_get(&w->t[a->t], (uint64_t)e->vcpu << 24 |
 				(uint64_t)a->is_write << 16 | a->dev, a->addr);
