@@ -28,8 +28,9 @@
  *                        (process CPU minus the producing thread's)
  *   log_put_ns_per_exit  CPU ns per exit of the producing (vCPU) thread,
  *                        for its two store_put_*() calls
- *   log_close_seconds    store_close() after that: summary tables
- *                        (schema/summary.sql) and the WAL folded back
+ *   log_close_seconds    store_close() after that: the summary tables are
+ *                        already written (the writer keeps them), so the
+ *                        freshness check and the WAL folded back
  *   sqlite_naive_rate    exits/s of a plain loop on one connection: the
  *                        same schema and rows, one prepared single-row
  *                        INSERT per table, bound per row, stepped per row,

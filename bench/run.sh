@@ -39,11 +39,25 @@ if [ -n "$quick" ]; then LB_N=100000 CG_N=20000 ST_N=100000; else LB_N=2000000 C
 		echo "# log_bench failed: $(tail -n 1 build/bench/log_bench.err)"
 } | emit
 
+# --- store_close() after a long recording --------------------------------------
+if [ -n "$quick" ]; then CL_N=100000 CL_L=100k; else CL_N=10000000 CL_L=10m; fi
+{
+	echo "# store_close() after $CL_N synthetic storm exits through the store (log_bench"
+	echo "# --put-only): the summary tables are kept by the writer, so close is the last"
+	echo "# commit's check and the WAL folded back; seconds, wall"
+	if build/bench/log_bench --put-only "$CL_N" -d build/bench/tmp 2>build/bench/close.err; then
+		sed -n 's/.*, close \([0-9.]*\) s,.*/close_seconds_'"$CL_L"' \1/p' build/bench/close.err
+	else
+		echo "# log_bench --put-only failed: $(tail -n 1 build/bench/close.err)"
+		echo "close_seconds_$CL_L nan"
+	fi
+} | emit
+
 # --- instructions per exit (callgrind) -----------------------------------------
 {
 	echo "# instructions per exit (valgrind --tool=callgrind, log_bench --put-only $CG_N): the"
 	echo "# vCPU side (store_put_exit + store_put_pio) and the writer thread (wr_writer_main,"
-	echo "# inclusive: binding, SQLite, commits); store_close (summary tables) apart"
+	echo "# inclusive: binding, SQLite, the summary tables, commits); store_close apart"
 	cg=build/bench/callgrind.out
 	if command -v valgrind >/dev/null 2>&1 && command -v callgrind_annotate >/dev/null 2>&1 &&
 		valgrind --tool=callgrind --callgrind-out-file="$cg" \
@@ -152,5 +166,7 @@ done
 # stat_bench names its figures after the database size (stat_seconds_10m_exit, ...)
 grep -Eq '^stat_seconds_[^ ]* ([0-9.e+-]+|nan)$' "$out" ||
 	{ echo "bench: missing figure: stat_seconds_*" >&2; status=1; }
+grep -Eq '^close_seconds_[^ ]* ([0-9.e+-]+|nan)$' "$out" ||
+	{ echo "bench: missing figure: close_seconds_*" >&2; status=1; }
 [ $status -eq 0 ] || echo "bench: output shape check failed" >&2
 exit $status

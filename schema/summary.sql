@@ -1,9 +1,13 @@
 -- summary.sql - per-vCPU summary tables for the canned `exitlog stat` reports.
 --
--- Executed by the store when a recording closes (store_close()), after the
--- last row is in.  Re-running it is harmless: it recreates every summary
--- row from the raw tables, so it also repairs a database whose recording
--- was interrupted (`sqlite3 rec.db < schema/summary.sql`).
+-- Executed by the store when a recording is created, on the empty tables.
+-- From then on the writer thread keeps every summary table up to date as
+-- rows arrive, in the same transactions as the raw rows (store/wsum.c), so
+-- the summary matches the committed raw tables at every commit, also after
+-- a crash.  Re-running this file is harmless: it recreates every summary
+-- row from the raw tables; store_close() does so only when the writer could
+-- not keep the summary exact, and it repairs a database written by an older
+-- exitlog (`sqlite3 rec.db < schema/summary.sql`).
 --
 -- The reports read these small tables instead of grouping millions of
 -- exits.  They fall back to the raw tables by themselves when the summary
@@ -61,6 +65,18 @@ CREATE TABLE IF NOT EXISTS sum_mmio (
     guest_sum    INTEGER NOT NULL
 );
 
+-- Exits per vCPU, exit reason and millisecond of exits.t_ns: what
+-- `exitlog timeline` counts for buckets that are whole milliseconds.
+CREATE TABLE IF NOT EXISTS sum_timeline (
+    vcpu   INTEGER NOT NULL,
+    reason INTEGER NOT NULL,
+    ms     INTEGER NOT NULL,        -- t_ns / 1000000
+    n      INTEGER NOT NULL,        -- exits
+    t_min  INTEGER NOT NULL,        -- min(t_ns) of them
+    t_max  INTEGER NOT NULL,        -- max(t_ns) of them
+    PRIMARY KEY (vcpu, reason, ms)
+) WITHOUT ROWID;
+
 -- What the summary covers.  Keys: exits_max_seq, pio_max_seq,
 -- mmio_max_seq (max(seq) of each table when summarized; NULL for an empty
 -- table), exits (row count summarized).
@@ -97,6 +113,11 @@ SELECT e.vcpu, m.gpa, m.is_write, m.device, count(*), sum(m.len),
        sum(coalesce(e.guest_ns, 0))
 FROM mmio m JOIN exits e ON e.seq = m.seq
 GROUP BY e.vcpu, m.gpa, m.is_write, m.device;
+
+DELETE FROM sum_timeline;
+INSERT INTO sum_timeline
+SELECT vcpu, reason, t_ns / 1000000, count(*), min(t_ns), max(t_ns)
+FROM exits GROUP BY vcpu, reason, t_ns / 1000000;
 
 DELETE FROM sum_info;
 INSERT INTO sum_info(key, value) VALUES

@@ -10,7 +10,7 @@
  * prepared statements inside large transactions (WAL, a commit at least
  * every 100 ms).  A full ring makes the producer wait (counted in
  * meta.ring_waits): no record is ever dropped.  store_close() drains,
- * writes the summary tables, and commits.
+ * commits (the summary tables are kept by the writer as rows arrive).
  *
  * Strings passed by pointer (device names) must stay valid until
  * store_close(); blob bytes are copied.
@@ -234,7 +234,8 @@ uint64_t store_ring_waits(const struct store *s);
 uint64_t store_records(const struct store *s);
 
 /*
- * Drain, write summary tables, commit, close and free.  Returns 0 or -EIO.
+ * Drain, commit (with the summary tables; rebuilt only when the writer could
+ * not keep them exact), close and free.  Returns 0 or -EIO.
  * After an error the database holds everything committed before it.
  */
 int store_close(struct store *s);

@@ -180,6 +180,7 @@ static void store_free(struct store *s)
 {
 	wr_ckpt_stop(s);
 	wr_finalize_all(s);
+	wr_sum_free(s);
 	for (int k = 0; k < K_N; k++)
 		free(s->vrows[k]);
 	if (s->db)
@@ -303,6 +304,8 @@ int store_create_opts(struct store **out, const char *path, bool force,
 	ret = exec_or_err(s, "BEGIN", "creating the schema", err, errlen);
 	if (!ret)
 		ret = exec_or_err(s, schema, "creating the schema", err, errlen);
+	if (!ret)
+		ret = wr_sum_init(s, err, errlen);
 	if (!ret) {
 		char sql[128];
 
@@ -349,18 +352,20 @@ int store_create(struct store **out, const char *path, bool force,
 	return store_create_opts(out, path, force, NULL, err, errlen);
 }
 
-/* After the writer stopped: meta.ring_waits, then the summary tables. */
+/* After the writer stopped: meta.ring_waits; the summary tables are
+ * already up to date unless the writer could not keep them (wr_sum_close()). */
 static void close_extras(struct store *s)
 {
-	const char *summary = embedded_get("schema/summary.sql");
 	char sql[128], *msg = NULL;
+	bool rebuilt;
 
 	snprintf(sql, sizeof(sql),
 		 "INSERT OR REPLACE INTO meta(key, value) VALUES ('ring_waits', '%llu')",
 		 (unsigned long long)store_ring_waits(s));
 	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 		store_fail(s, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
-		goto out;
+		sqlite3_free(msg);
+		return;
 	}
 	/* each producer's own, "ring_waits.vcpu0" */
 	for (int i = 1; i < atomic_load(&s->nprods); i++) {
@@ -373,21 +378,11 @@ static void close_extras(struct store *s)
 			 p->name, (unsigned long long)ring_waits(p->ring));
 		if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 			store_fail(s, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
-			goto out;
+			sqlite3_free(msg);
+			return;
 		}
 	}
-	if (!summary)
-		goto out;
-	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, summary, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-		store_fail(s, "%s: summary tables: %s", s->path,
-			   msg ? msg : sqlite3_errmsg(s->db));
-		if (!sqlite3_get_autocommit(s->db))
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-	}
-out:
-	sqlite3_free(msg);
+	wr_sum_close(s, &rebuilt);
 }
 
 /* Fold the WAL back into the file: no -wal/-shm remain. */
@@ -424,6 +419,7 @@ int store_close(struct store *s)
 	wr_finalize_all(s);
 	if (!atomic_load(&s->failed))
 		close_extras(s);
+	wr_sum_free(s);
 	close_wal(s);
 	ret = atomic_load(&s->failed) ? -EIO : 0;
 	if (sqlite3_close(s->db) != SQLITE_OK) {

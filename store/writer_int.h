@@ -188,6 +188,7 @@ struct store {
 	uint64_t consumed;
 	const struct ring_slot **passv;      /* this pass's records, merged */
 	size_t take[STORE_MAX_RINGS];        /* taken from each ring this pass */
+	struct wsum *sum;             /* the summaries kept as rows arrive (wsum.c) */
 	const struct ring_slot *pend[K_N][BATCH_MAX];
 	unsigned npend[K_N];
 	char hex[BATCH_MAX][65];
@@ -272,6 +273,26 @@ size_t wr_pending(struct store *s);
 bool wr_prod_waiting(struct store *s);
 uint64_t wr_published(struct store *s);
 void wr_prods_free(struct store *s);
+/*
+ * wsum.c: the summary tables kept up to date by the writer.
+ * wr_sum_init: create them (schema/summary.sql on the empty tables) and
+ *   prepare the statements; 0 or -errno with err.  Without an embedded
+ *   summary.sql, s->sum stays NULL and the rest are no-ops.
+ * wr_sum_record: fold one exits/pio/mmio record (writer thread, any order
+ *   of a seq's access and exit records).
+ * wr_sum_flush: write what changed and sum_info, inside the writer's open
+ *   transaction after its rows (just before COMMIT); 0 or -EIO.
+ * wr_sum_close: after the last commit, rebuild with summary.sql only when
+ *   the kept summary is not exact or not fresh (*rebuilt says which); 0 or
+ *   -EIO (then store_fail()ed).
+ * wr_sum_free: finalize and free (before the connection closes).
+ */
+struct wsum;
+int wr_sum_init(struct store *s, char *err, size_t errlen);
+void wr_sum_record(struct store *s, const struct ring_slot *sl);
+int wr_sum_flush(struct store *s);
+int wr_sum_close(struct store *s, bool *rebuilt);
+void wr_sum_free(struct store *s);
 
 /* wthread.c: the writer thread and the checkpointer */
 void *wr_writer_main(void *arg);

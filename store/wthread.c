@@ -92,6 +92,10 @@ static int txn_commit(struct store *s)
 	if (!s->in_txn)
 		return 0;
 	assert(!s->nullseq);
+	if (wr_sum_flush(s)) {
+		store_fail(s, "%s: summary tables: %s", s->path, sqlite3_errmsg(s->db));
+		return -EIO;
+	}
 	s->in_txn = false;
 	s->maxseq_ok = false;
 	return step_done(s, s->commit);
@@ -145,6 +149,8 @@ static void write_pass(struct store *s, size_t n)
 			store_fail(s, "%s: corrupt record in the ring (kind %u)", s->path, k);
 			goto fail;
 		}
+		if (k <= K_MMIO)
+			wr_sum_record(s, sl);
 		if (s->vrows[k]) {
 			s->vrows[k][s->vn[k]++] = sl;
 			continue;
