@@ -15,6 +15,7 @@
 
 #include <cmocka.h>
 
+#include "devices/board.h"
 #include "devices/pci.h"
 #include "devices/virtio_pci_modern.h"
 #include "devices/virtq.h"
@@ -341,6 +342,38 @@ static void test_vpci_modern_regnames(void **state)
 	assert_string_equal(vpci_modern_regname(VPCI_DEVICE_OFF + 8, false), "config");
 }
 
+/* The board: modern by default on an MMIO region, legacy on the IO BAR,
+ * the ACPI PM block always; the kinds' names round-trip. */
+static void test_vpci_modern_board_places_transports(void **state)
+{
+	struct board_config cfg = { .ndisks = 2, .ram_bytes = 64u << 20 };
+	struct board b;
+	const struct bus_region *r;
+
+	(void)state;
+	cfg.disks[0] = (struct board_disk){ DISK_VIRTIO_MODERN, 2048 };
+	cfg.disks[1] = (struct board_disk){ DISK_VIRTIO, 2048 };
+	assert_int_equal(board_create(&b, &cfg), 0);
+	r = bus_find(&b.bus, BUS_MMIO, 0xfe000000u + VPCI_NOTIFY_OFF);
+	assert_non_null(r);
+	assert_string_equal(r->name, "vblk0");
+	assert_string_equal(bus_regname(r, 0xfe000000u + VPCI_NOTIFY_OFF, true), "notify");
+	assert_null(bus_find(&b.bus, BUS_PIO, 0xc000));
+	r = bus_find(&b.bus, BUS_PIO, 0xc040);
+	assert_non_null(r);
+	assert_string_equal(r->name, "vblk1");
+	r = bus_find(&b.bus, BUS_PIO, 0x604);
+	assert_non_null(r);
+	assert_string_equal(r->name, "acpi");
+	board_destroy(&b);
+	assert_string_equal(board_disk_kind_name(DISK_VIRTIO_MODERN), "virtio-modern");
+	assert_string_equal(board_disk_kind_name(DISK_VIRTIO), "virtio-legacy");
+	assert_int_equal(board_disk_kind_parse("virtio-modern"), DISK_VIRTIO_MODERN);
+	assert_int_equal(board_disk_kind_parse("virtio-legacy"), DISK_VIRTIO);
+	assert_int_equal(board_disk_kind_parse("virtio"), DISK_VIRTIO); /* older recordings */
+	assert_int_equal(board_disk_kind_parse("virtio-fast"), -1);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -353,6 +386,7 @@ int main(void)
 		T(test_vpci_modern_isr_read_clears),
 		T(test_vpci_modern_device_config),
 		T(test_vpci_modern_regnames),
+		cmocka_unit_test(test_vpci_modern_board_places_transports),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
