@@ -27,6 +27,11 @@ if [ -z "$kver" ]; then
     exit 2
 fi
 
+# a new sandbox kernel (scripts/install-deps) means a new base
+if [ -s "$OUT/base.tar" ] && [ "$(cat "$OUT/base.kver" 2>/dev/null)" != "$kver" ]; then
+    echo "build-rootfs: the sandbox kernel is now $kver: rebuilding base.tar" >&2
+    rm -f "$OUT/base.tar"
+fi
 if [ ! -s "$OUT/base.tar" ]; then
     command -v mmdebstrap >/dev/null || apt-get install -y mmdebstrap >&2
     echo "build-rootfs: mmdebstrap bookworm (linux-image-$kver), several minutes..." >&2
@@ -39,6 +44,7 @@ if [ ! -s "$OUT/base.tar" ]; then
         --dpkgopt='path-exclude=/usr/share/locale/*' \
         bookworm "$OUT/base.tar.tmp" >&2
     mv "$OUT/base.tar.tmp" "$OUT/base.tar"
+    echo "$kver" > "$OUT/base.kver"
 fi
 
 newest=$(find "$0" "$SRC/overlay" "$OUT/base.tar" -newer "$OUT/debian.img" 2>/dev/null | head -1)
