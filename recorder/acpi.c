@@ -75,20 +75,118 @@ static void gas_io(uint8_t *p, uint32_t port, uint8_t bits)
 	put64(p + 4, port);
 }
 
+/* AML PkgLength (20.2.4) of a body of `n` bytes, written at p; returns its size. */
+static unsigned pkglen_put(uint8_t *p, unsigned n)
+{
+	if (n + 1 <= 0x3f) {
+		p[0] = (uint8_t)(n + 1);
+		return 1;
+	}
+	n += 2; /* two-byte form, up to 4095 */
+	p[0] = (uint8_t)(0x40 | (n & 0x0f));
+	p[1] = (uint8_t)(n >> 4);
+	return 2;
+}
+
+/* Word address space descriptor (6.4.3.5.3): bus numbers or IO ports. */
+static uint8_t *res_word(uint8_t *p, uint8_t type, uint8_t tflags, uint16_t min,
+			 uint16_t max)
+{
+	p[0] = 0x88;
+	p[1] = 13;
+	p[2] = 0;
+	p[3] = type;       /* 1 IO, 2 bus number */
+	p[4] = 0x0c;       /* producer, positive decode, min and max fixed */
+	p[5] = tflags;
+	put16(p + 6, 0);   /* granularity */
+	put16(p + 8, min);
+	put16(p + 10, max);
+	put16(p + 12, 0);  /* translation */
+	put16(p + 14, (uint16_t)(max - min + 1));
+	return p + 16;
+}
+
+/* DWord memory descriptor (6.4.3.5.2), read-write, non-cacheable. */
+static uint8_t *res_dword_mem(uint8_t *p, uint32_t min, uint32_t max)
+{
+	p[0] = 0x87;
+	p[1] = 23;
+	p[2] = 0;
+	p[3] = 0;          /* memory */
+	p[4] = 0x0c;
+	p[5] = 0x01;       /* read-write */
+	put32(p + 6, 0);
+	put32(p + 10, min);
+	put32(p + 14, max);
+	put32(p + 18, 0);
+	put32(p + 22, max - min + 1);
+	return p + 26;
+}
+
+/*
+ * Scope (\_SB) { Device (PCI0) { Name (_HID, EisaId ("PNP0A03")),
+ * Name (_UID, 0), Name (_CRS, <bus 0-255, IO 0-0xcf7 and 0xd00-0xffff, memory
+ * ACPI_PCI_HOLE_START-0xfebfffff>) } }: the root bridge Linux scans PCI
+ * from when ACPI is on (it does no legacy scan then).  No _PRT: Linux
+ * takes each function's Interrupt Line ("no GSI - using ISA IRQ").
+ */
+static uint8_t *pci0_put(uint8_t *p)
+{
+	uint8_t crs[96], dev[160], *c = crs, *d = dev;
+	unsigned n;
+
+	c = res_word(c, 2, 0x00, 0x00, 0xff);
+	c = res_word(c, 1, 0x03, 0x0000, 0x0cf7);
+	c = res_word(c, 1, 0x03, 0x0d00, 0xffff);
+	c = res_dword_mem(c, ACPI_PCI_HOLE_START, 0xfebfffffu);
+	*c++ = 0x79;       /* end tag, checksum 0 */
+	*c++ = 0x00;
+
+	memcpy(d, "PCI0", 4);
+	d += 4;
+	memcpy(d, "\x08_HID\x0c\x41\xd0\x0a\x03", 10);  /* EisaId PNP0A03 */
+	d += 10;
+	memcpy(d, "\x08_UID\x00", 6);
+	d += 6;
+	memcpy(d, "\x08_CRS\x11", 6);                        /* Name, BufferOp */
+	d += 6;
+	n = (unsigned)(c - crs) + 2;                         /* BufferSize + bytes */
+	d += pkglen_put(d, n);
+	*d++ = 0x0a;                                         /* BytePrefix */
+	*d++ = (uint8_t)(c - crs);
+	memcpy(d, crs, (size_t)(c - crs));
+	d += c - crs;
+
+	*p++ = 0x10;                                         /* ScopeOp */
+	n = (unsigned)(d - dev);
+	n = 4 + 2 + (n + 1 <= 0x3f ? 1 : 2) + n;            /* _SB_, DeviceOp, PkgLength, body */
+	p += pkglen_put(p, n);
+	memcpy(p, "_SB_", 4);
+	p += 4;
+	*p++ = 0x5b;                                         /* DeviceOp */
+	*p++ = 0x82;
+	p += pkglen_put(p, (unsigned)(d - dev));
+	memcpy(p, dev, (size_t)(d - dev));
+	return p + (d - dev);
+}
+
 static uint32_t dsdt_put(uint8_t *t)
 {
 	/* Name (\_S5, Package (4) { 5, 5, 0, 0 }) */
-	static const uint8_t aml[] = {
+	static const uint8_t s5[] = {
 		0x08, '_', 'S', '5', '_',     /* NameOp, NameSeg */
 		0x12, 0x08, 0x04,             /* PackageOp, PkgLength 8, 4 elements */
 		0x0a, ACPI_PM_S5_TYP,         /* BytePrefix 5: SLP_TYPa */
 		0x0a, ACPI_PM_S5_TYP,         /* SLP_TYPb */
 		0x00, 0x00,                   /* ZeroOp x 2 (reserved) */
 	};
-	uint32_t len = HDR_LEN + (uint32_t)sizeof(aml);
+	uint8_t *p = t + HDR_LEN;
+	uint32_t len;
 
+	memcpy(p, s5, sizeof(s5));
+	p = pci0_put(p + sizeof(s5));
+	len = (uint32_t)(p - t);
 	hdr_put(t, "DSDT", len, 2);
-	memcpy(t + HDR_LEN, aml, sizeof(aml));
 	hdr_seal(t, len);
 	return len;
 }

@@ -82,8 +82,19 @@ static void test_acpi_tables_checksums_and_pointers(void **state)
 		static const uint8_t s5[] = { 0x08, '_', 'S', '5', '_', 0x12, 0x08, 0x04,
 					      0x0a, 5, 0x0a, 5, 0x00, 0x00 };
 
-		assert_int_equal(ld(dsdt + 4, 4), 36 + sizeof(s5));
+		static const uint8_t scope[] = { 0x10 };
+		const uint8_t *p = dsdt + 36 + sizeof(s5);
+		unsigned body;
+
 		assert_memory_equal(dsdt + 36, s5, sizeof(s5));
+		/* then Scope (\_SB) { Device (PCI0) {...} } filling the rest */
+		assert_memory_equal(p, scope, 1);
+		assert_int_equal(p[1] >> 6, 1);                  /* two-byte PkgLength */
+		body = (p[1] & 0x0f) | p[2] << 4;
+		assert_int_equal(36 + sizeof(s5) + 1 + body, ld(dsdt + 4, 4));
+		assert_memory_equal(p + 3, "_SB_\x5b\x82", 6);
+		assert_memory_equal(p + 11, "PCI0\x08_HID\x0c\x41\xd0\x0a\x03", 14);
+		assert_true(ld(dsdt + 4, 4) <= ACPI_OFF_MADT - ACPI_OFF_DSDT);
 	}
 }
 

@@ -18,7 +18,15 @@ record() {
 	start=$(date +%s)
 	run rec timeout 2300 $EXITLOG record -o "$W/distro.db" --mem 1024 \
 		--virtio-disk "$W/root.img" --virtio-disk "$W/data.img" \
-		--initrd "$R/initrd.img" --append "$APPEND" "$R/vmlinuz"
+		--initrd "$R/initrd.img" --append "$APPEND" "$R/vmlinuz" &
+	rp=$!
+	# DISTRO_CONSOLE=FILE (carried in by EXITLOG_SANDBOX_ENV): watch the
+	# guest console of this long run live
+	if [ -n "${DISTRO_CONSOLE:-}" ]; then
+		sleep 1
+		tail -f --pid=$rp "$W/rec.out" > "$DISTRO_CONSOLE" 2>/dev/null &
+	fi
+	wait
 	echo $(( $(date +%s) - start )) > "$W/rec.secs"
 	rm -f "$W/root.img"
 }
