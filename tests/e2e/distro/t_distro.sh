@@ -35,7 +35,8 @@ check() {
 	out=$(tr -d '\r' < "$W/rec.out")
 	check_eq "record exit status (124: timed out)" "$(cat "$W/rec.rc")" 0
 	check_eq "meta end_reason (ACPI S5)" "$(q "$db" "SELECT value FROM meta WHERE key='end_reason'")" poweroff
-	check_eq "systemd ran the workload unit" "$(echo "$out" | grep -c '^exitlog-workload: start')" 1
+	# (the getty's login prompt may share the line)
+	check_eq "systemd ran the workload unit" "$(echo "$out" | grep -c 'exitlog-workload: start')" 1
 	check_eq "fio exit status" "$(echo "$out" | grep -c '^fio: exit 0')" 1
 	check_eq "fio: no error, no verify failure" "$(echo "$out" | grep -c 'err= 0')" 1
 	check_eq "fio: no verify failure" "$(echo "$out" | grep -ci 'verify: bad\|bad magic\|crc32c: verify failed')" 0
@@ -50,7 +51,10 @@ check() {
 	check_eq "every virtio mmio row has a register name" "$(q "$db" "SELECT count(*) FROM v_mmio WHERE device LIKE 'vblk%' AND register IS NULL")" 0
 	check_eq "the S5 write is the last exit" "$(q "$db" "SELECT r.name FROM pio p JOIN registers r ON r.space='pio' AND r.addr=p.port AND r.is_write=p.is_write WHERE p.seq=(SELECT max(seq) FROM exits)")" pm1_cnt
 	check_ge "vblk1: fio's 4 KiB writes (sectors)" "$(q "$db" "SELECT coalesce(sum(nsectors),0) FROM blk_requests WHERE device='vblk1' AND op='write' AND status=0")" 800
-	check_eq "vblk1: more than one chain served by one notify" "$(q "$db" "SELECT max(n) > 1 FROM (SELECT count(*) n FROM blk_requests WHERE device='vblk1' GROUP BY seq)")" 1
+	# the guest kept 16 in flight (fio's own count); the synchronous model
+	# completes each notify's chains inside that exit, and Linux kicks per
+	# request here, so the device sees one chain per notify
+	check_ge "fio: share of the time at depth 16 (%)" "$(echo "$out" | sed -n 's/.*IO depths *:.* 16=\([0-9]*\).*/\1/p')" 50
 	check_eq "no device errors" "$(q "$db" "SELECT value FROM meta WHERE key='device_errors'")" 0
 	$EXITLOG stat "$db" --event mmio --top 12 > "$W/stat-mmio.out" 2>&1
 	check_ge "stat --event mmio names virtio registers" "$(grep -c 'vblk1.notify\|notify' "$W/stat-mmio.out")" 1
