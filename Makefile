@@ -84,7 +84,7 @@ REGRESS_HOBJS := $(patsubst %.c,$(BUILD)/obj/%.o,tests/fuzz/fuzz_host.c \
 		 tests/fuzz/regress_main.c tests/unit/synthrec.c)
 REGRESS_BINS := $(patsubst %,$(BUILD)/fuzz-regress/%,$(FUZZ_NAMES))
 
-.PHONY: all deps test unit e2e demo bench install clean linux-guest fuzz fuzz-build
+.PHONY: all deps test unit e2e demo bench install clean linux-guest fuzz fuzz-build rootfs test-distro
 
 all: $(BUILD)/exitlog $(GUESTS) $(TEST_BINS) $(BENCH_BINS) $(REGRESS_BINS)
 
@@ -174,6 +174,18 @@ bench: deps
 
 linux-guest: deps
 	@sh samples/linux/build-guest.sh
+
+# The Debian 12 image of a real distribution session (samples/distro/README.md),
+# built once per machine into build/cache/rootfs/.
+rootfs: deps
+	@sh samples/distro/build-rootfs.sh
+
+# The Debian session end to end (tests/e2e/distro/t_distro.sh): 10-20 min in
+# the nested sandbox, so not part of `make e2e`; .ci/run runs it after `make test`.
+test-distro: rootfs
+	@$(MAKE) --no-print-directory all
+	@EXITLOG_SANDBOX_MEM=$${EXITLOG_SANDBOX_MEM:-3072} EXITLOG_SANDBOX_TIMEOUT=$${EXITLOG_SANDBOX_TIMEOUT:-3000} \
+		E2E_DIR=tests/e2e/distro sh tests/e2e/run.sh
 
 # The binary, a man page per subcommand (docs/man/), bash completion and the
 # schema files (also compiled in; installed for sqlite3 users).

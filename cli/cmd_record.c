@@ -11,7 +11,7 @@
 #include "recorder/recorder.h"
 
 static const char record_usage[] =
-	"usage: exitlog record [-o DB] [--force] [--disk IMG]... [--virtio-disk IMG]...\n"
+	"usage: exitlog record [-o DB] [--force] [--disk IMG]... [--virtio-disk IMG[,legacy]]...\n"
 	"                      [--mem MiB] [--cpus N] [--initrd FILE] [--append CMDLINE]\n"
 	"                      [--ktrace] [--no-log] GUEST\n"
 	"\n"
@@ -22,7 +22,8 @@ static const char record_usage[] =
 	"  -o, --output DB      database to create (default exitlog.db)\n"
 	"  -f, --force          replace DB if it exists\n"
 	"      --disk IMG       attach a raw image as an IDE disk (ata0, then ata1)\n"
-	"      --virtio-disk IMG  attach a raw image as a virtio-blk disk\n"
+	"      --virtio-disk IMG[,legacy]  attach a raw image as a virtio-blk disk\n"
+	"                       (modern virtio-pci, MMIO BAR; ,legacy: legacy IO BAR)\n"
 	"      --mem MiB        guest RAM (default 256)\n"
 	"      --cpus N         vCPUs, 1..8 (default 1); more than 1 needs a bzImage\n"
 	"      --initrd FILE    initramfs for a bzImage guest\n"
@@ -63,6 +64,30 @@ static int record_add_disk(struct record_opts *o, const char *path, enum disk_ki
 	return 0;
 }
 
+/* --virtio-disk IMG[,legacy|,modern]: the transport (modern by default).
+ * The option is cut off `arg` in place. */
+static int record_add_vdisk(struct record_opts *o, char *arg)
+{
+	char *comma = strrchr(arg, ',');
+	enum disk_kind kind = DISK_VIRTIO_MODERN;
+
+	if (comma) {
+		if (!strcmp(comma + 1, "legacy")) {
+			kind = DISK_VIRTIO;
+		} else if (strcmp(comma + 1, "modern")) {
+			fprintf(stderr, "exitlog record: --virtio-disk '%s': unknown option '%s' "
+				"(legacy or modern)\n", arg, comma + 1);
+			return -1;
+		}
+		*comma = '\0';
+	}
+	if (!*arg) {
+		fprintf(stderr, "exitlog record: --virtio-disk: no image path\n");
+		return -1;
+	}
+	return record_add_disk(o, arg, kind);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_opts o;
@@ -83,8 +108,11 @@ int cmd_record(int argc, char **argv)
 			o.force = true;
 			break;
 		case OPT_DISK:
+			if (record_add_disk(&o, optarg, DISK_IDE))
+				return 2;
+			break;
 		case OPT_VDISK:
-			if (record_add_disk(&o, optarg, c == OPT_DISK ? DISK_IDE : DISK_VIRTIO))
+			if (record_add_vdisk(&o, optarg))
 				return 2;
 			break;
 		case OPT_MEM:

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "devices/acpi_pm.h"
 #include "devices/ata.h"
 #include "devices/board.h"
 #include "devices/cmos.h"
@@ -12,6 +13,7 @@
 #include "devices/pci.h"
 #include "devices/uart.h"
 #include "devices/virtio_blk.h"
+#include "devices/virtio_pci_modern.h"
 
 /* IDE channels, in the order disks of kind "ide" take them. */
 static const struct ide_slot {
@@ -46,13 +48,14 @@ static struct board_dev *board_add(struct board *b, const char *name,
 /* virtio-blk functions, in the order disks of kind "virtio" take them. */
 static const struct vblk_slot {
 	const char *name;
-	uint16_t io;
+	uint16_t io;   /* legacy IO BAR */
+	uint32_t mem;  /* modern memory BAR */
 	int irq;
 } vblk_slots[] = {
-	{ "vblk0", 0xc000, 11 },
-	{ "vblk1", 0xc040, 10 },
-	{ "vblk2", 0xc080, 9 },
-	{ "vblk3", 0xc0c0, 5 },
+	{ "vblk0", 0xc000, 0xfe000000u, 11 },
+	{ "vblk1", 0xc040, 0xfe001000u, 10 },
+	{ "vblk2", 0xc080, 0xfe002000u, 9 },
+	{ "vblk3", 0xc0c0, 0xfe003000u, 5 },
 };
 
 static void uart_destroy_v(void *p) { uart_destroy(p); }
@@ -67,12 +70,17 @@ static void cmos_destroy_v(void *p) { cmos_destroy(p); }
 static void cmos_reset_v(void *p) { cmos_reset(p); }
 static void vblk_destroy_v(void *p) { virtio_blk_destroy(p); }
 static void vblk_reset_v(void *p) { virtio_blk_reset(p); }
+static void vpm_destroy_v(void *p) { vpci_modern_destroy(p); }
+static void vpm_reset_v(void *p) { vpci_modern_reset(p); }
+static void acpi_pm_destroy_v(void *p) { acpi_pm_destroy(p); }
+static void acpi_pm_reset_v(void *p) { acpi_pm_reset(p); }
 
 static int board_add_fixed(struct board *b, const struct board_config *cfg)
 {
 	uint64_t below4g = cfg->ram_bytes < 0xc0000000ULL ? cfg->ram_bytes : 0xc0000000ULL;
 	struct uart *u;
 	struct i8042 *k;
+	struct acpi_pm *pm;
 	struct cmos *c;
 	struct pci *p;
 	int rc;
@@ -123,6 +131,50 @@ static int board_add_fixed(struct board *b, const struct board_config *cfg)
 	rc = bus_register(&b->bus, BUS_PIO, 0xcf8, 4, pci_io_addr, pci_regname_addr, p, "pci");
 	if (!rc)
 		rc = bus_register(&b->bus, BUS_PIO, 0xcfc, 4, pci_io_data, pci_regname_data, p, "pci");
+	if (rc)
+		return rc;
+
+	pm = acpi_pm_create("acpi");
+	if (!pm)
+		return -ENOMEM;
+	if (!board_add(b, "acpi", "acpi-pm", -1, -1, pm, acpi_pm_destroy_v, acpi_pm_reset_v)) {
+		acpi_pm_destroy(pm);
+		return -E2BIG;
+	}
+	return bus_register(&b->bus, BUS_PIO, ACPI_PM_BASE, ACPI_PM_LEN, acpi_pm_io,
+			    acpi_pm_regname, pm, "acpi");
+}
+
+/* A modern virtio-pci function: the transport owns the device. */
+static int board_add_vblk_modern(struct board *b, int disk, uint64_t sectors, int slot)
+{
+	const struct vblk_slot *s;
+	struct pci_function_desc d;
+	struct virtio_pci_modern *m;
+	struct virtio_blk *vb;
+	int rc;
+
+	if (slot >= (int)(sizeof(vblk_slots) / sizeof(vblk_slots[0])))
+		return -E2BIG;
+	s = &vblk_slots[slot];
+	vb = virtio_blk_create(s->name, disk, sectors, s->irq);
+	if (!vb)
+		return -ENOMEM;
+	m = vpci_modern_create(vb);
+	if (!m) {
+		virtio_blk_destroy(vb);
+		return -ENOMEM;
+	}
+	if (!board_add(b, s->name, "virtio-blk", s->irq, disk, m, vpm_destroy_v, vpm_reset_v)) {
+		vpci_modern_destroy(m);
+		return -E2BIG;
+	}
+	b->disk_dev[disk] = s->name;
+	vpci_modern_pci_desc(m, s->mem, &d);
+	rc = pci_add_function(b->pci, 1 + slot, &d);
+	if (!rc)
+		rc = bus_register(&b->bus, BUS_MMIO, s->mem, VPCI_MODERN_BAR_SIZE, vpci_modern_mmio,
+				  vpci_modern_regname, m, s->name);
 	return rc;
 }
 
@@ -196,6 +248,9 @@ int board_create(struct board *b, const struct board_config *cfg)
 		case DISK_VIRTIO:
 			rc = board_add_vblk(b, i, cfg->disks[i].sectors, nvblk++);
 			break;
+		case DISK_VIRTIO_MODERN:
+			rc = board_add_vblk_modern(b, i, cfg->disks[i].sectors, nvblk++);
+			break;
 		default:
 			rc = -EOPNOTSUPP;
 			break;
@@ -260,14 +315,23 @@ void board_console_input(struct board *b, const struct host *h, const uint8_t *p
 
 const char *board_disk_kind_name(enum disk_kind k)
 {
-	return k == DISK_VIRTIO ? "virtio" : "ide";
+	switch (k) {
+	case DISK_VIRTIO:
+		return "virtio-legacy";
+	case DISK_VIRTIO_MODERN:
+		return "virtio-modern";
+	default:
+		return "ide";
+	}
 }
 
 int board_disk_kind_parse(const char *s)
 {
 	if (!strcmp(s, "ide"))
 		return DISK_IDE;
-	if (!strcmp(s, "virtio"))
+	if (!strcmp(s, "virtio") || !strcmp(s, "virtio-legacy"))
 		return DISK_VIRTIO;
+	if (!strcmp(s, "virtio-modern"))
+		return DISK_VIRTIO_MODERN;
 	return -1;
 }

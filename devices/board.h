@@ -8,8 +8,11 @@
  * PCI host bridge (type-1 config at 0xcf8/0xcfc), CMOS/RTC at 0x70/0x71.
  * Per disk: IDE disks take the primary (0x1f0-0x1f7, 0x3f6, IRQ 14, "ata0")
  * then the secondary channel (0x170-0x177, 0x376, IRQ 15, "ata1"); virtio
- * disks become virtio-blk PCI functions "vblk0".. in slots 1.. with a legacy
- * IO BAR at 0xc000 + 0x40*k and INTA on IRQ 11, 10, 9, 5.
+ * disks become virtio-blk PCI functions "vblk0".. in slots 1.. with INTA on
+ * IRQ 11, 10, 9, 5: a modern one (the default) has a 256-byte memory BAR at
+ * 0xfe000000 + 0x1000*k (in the PCI hole the e820 map leaves free: guest
+ * RAM ends below 3 GiB), a legacy one an IO BAR at 0xc000 + 0x40*k.
+ * ACPI PM1a registers ("acpi", devices/acpi_pm.h) at 0x600-0x605.
  */
 #ifndef EXITLOG_BOARD_H
 #define EXITLOG_BOARD_H
@@ -26,7 +29,8 @@ struct pci;
 
 enum disk_kind {
 	DISK_IDE = 0,
-	DISK_VIRTIO = 1,
+	DISK_VIRTIO = 1,        /* virtio-blk, legacy virtio-pci IO BAR ("virtio-legacy") */
+	DISK_VIRTIO_MODERN = 2, /* virtio-blk, modern virtio-pci MMIO BAR ("virtio-modern") */
 };
 
 struct board_disk {
@@ -89,7 +93,9 @@ void board_console_input(struct board *b, const struct host *h, const uint8_t *p
 /* The console device's name ("com1"). */
 #define BOARD_CONSOLE "com1"
 
-/* Name of the disk kind: "ide" / "virtio"; and back (-1 when unknown). */
+/* Name of the disk kind: "ide" / "virtio-legacy" / "virtio-modern"; and
+ * back (-1 when unknown; "virtio", the name before the modern transport
+ * existed, is the legacy kind). */
 const char *board_disk_kind_name(enum disk_kind k);
 int board_disk_kind_parse(const char *s);
 

@@ -27,6 +27,7 @@
 #define CFG_BAR_END 0x28
 #define CFG_SUBSYS_VENDOR 0x2c
 #define CFG_SUBSYS_ID 0x2e
+#define CFG_CAP_PTR 0x34
 #define CFG_INT_LINE 0x3c
 #define CFG_INT_PIN 0x3d
 
@@ -98,6 +99,11 @@ static void fn_build(struct pci_fn *f)
 	f->cfg[CFG_HEADER_TYPE] = 0x00; /* type 0, single function */
 	put16(f->cfg + CFG_SUBSYS_VENDOR, d->subsys_vendor);
 	put16(f->cfg + CFG_SUBSYS_ID, d->subsys_device);
+	if (d->caps_len) {
+		f->cfg[CFG_STATUS] |= 0x10; /* capabilities list */
+		f->cfg[CFG_CAP_PTR] = PCI_CAPS_BASE;
+		memcpy(f->cfg + PCI_CAPS_BASE, d->caps, d->caps_len);
+	}
 	if (d->irq >= 0) {
 		f->cfg[CFG_INT_LINE] = (uint8_t)d->irq;
 		f->cfg[CFG_INT_PIN] = 1; /* INTA# */
@@ -147,7 +153,7 @@ static bool bar_ok(const struct pci_bar_desc *b)
 
 int pci_add_function(struct pci *p, int slot, const struct pci_function_desc *d)
 {
-	if (slot < 1 || slot >= PCI_MAX_SLOTS)
+	if (slot < 1 || slot >= PCI_MAX_SLOTS || d->caps_len > PCI_CAPS_MAX)
 		return -EINVAL;
 	for (int i = 0; i < PCI_NUM_BARS; i++)
 		if (!bar_ok(&d->bars[i]))

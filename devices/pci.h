@@ -27,8 +27,10 @@
  * accesses; narrower ones there read 0xff and are dropped, as on an ISA bus,
  * so Linux's pci_check_type1 probe sees a working mechanism #1.
  *
- * Not implemented: multi-function devices, PCI-to-PCI bridges, capability
- * lists, expansion ROMs, mechanism #2, the 0xcf9 reset control register,
+ * A function may carry a read-only capability list (desc.caps, at 0x40).
+ *
+ * Not implemented: multi-function devices, PCI-to-PCI bridges, writable
+ * capabilities, expansion ROMs, mechanism #2, the 0xcf9 reset control register,
  * PCI interrupt routing tables (the Interrupt Line register carries the
  * board's fixed ISA IRQ for each function).
  */
@@ -44,6 +46,8 @@
 #define PCI_CONFIG_DATA_PORT 0xcfc
 #define PCI_MAX_SLOTS 32
 #define PCI_NUM_BARS 6
+#define PCI_CAPS_BASE 0x40u
+#define PCI_CAPS_MAX 0x80u
 
 struct pci;
 
@@ -63,6 +67,11 @@ struct pci_function_desc {
 	uint8_t revision;
 	struct pci_bar_desc bars[PCI_NUM_BARS];
 	int irq;                 /* legacy ISA IRQ (Interrupt Line), pin INTA; -1 none */
+	/* Capability list, read-only bytes at PCI_CAPS_BASE (the Capabilities
+	 * Pointer and the status bit follow from caps_len != 0).  The function
+	 * writes the next pointers itself, as absolute config offsets. */
+	uint8_t caps[PCI_CAPS_MAX];
+	uint8_t caps_len;
 };
 
 /* A host bridge with slot 0 populated.  NULL on ENOMEM. */
@@ -74,9 +83,9 @@ void pci_reset(struct pci *p);
 
 /*
  * Attach a function at bus 0 `slot` (1..31), function 0.  *d is copied.
- * Returns 0, -EINVAL for a bad slot or a BAR whose size is not a power of
+ * Returns 0, -EINVAL for a bad slot, a BAR whose size is not a power of
  * two (minimum 4 for IO, 16 for memory) or whose address is not aligned to
- * it, -EBUSY when the slot is taken.
+ * it, or caps_len > PCI_CAPS_MAX; -EBUSY when the slot is taken.
  */
 int pci_add_function(struct pci *p, int slot, const struct pci_function_desc *d);
 

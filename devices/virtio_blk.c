@@ -324,6 +324,19 @@ static void vblk_driver_reset(struct virtio_blk *vb, const struct host *h)
 	vblk_irq_update(vb, h);
 }
 
+void virtio_blk_config(const struct virtio_blk *vb, uint8_t *cfg, unsigned len)
+{
+	uint8_t c[VIRTIO_BLK_CONFIG_SIZE] = { 0 };
+
+	/* struct virtio_blk_config (5.2.4) */
+	put_le(c + 0, vb->nsectors, 8);           /* capacity */
+	put_le(c + 8, VIRTIO_BLK_SIZE_MAX, 4);    /* size_max */
+	put_le(c + 12, VIRTIO_BLK_SEG_MAX, 4);    /* seg_max */
+	put_le(c + 20, SECTOR_SIZE, 4);           /* blk_size */
+	memset(cfg, 0, len);
+	memcpy(cfg, c, len < sizeof(c) ? len : sizeof(c));
+}
+
 /* The register file as the guest reads it. */
 static void vblk_regs(const struct virtio_blk *vb, uint8_t r[VIRTIO_BLK_IO_SIZE])
 {
@@ -335,11 +348,7 @@ static void vblk_regs(const struct virtio_blk *vb, uint8_t r[VIRTIO_BLK_IO_SIZE]
 	put_le(r + REG_QUEUE_SEL, vb->queue_sel, 2);
 	r[REG_STATUS] = vb->status;
 	r[REG_ISR] = vb->isr;
-	/* struct virtio_blk_config */
-	put_le(r + REG_CONFIG + 0, vb->nsectors, 8);           /* capacity */
-	put_le(r + REG_CONFIG + 8, VIRTIO_BLK_SIZE_MAX, 4);    /* size_max */
-	put_le(r + REG_CONFIG + 12, VIRTIO_BLK_SEG_MAX, 4);    /* seg_max */
-	put_le(r + REG_CONFIG + 20, SECTOR_SIZE, 4);           /* blk_size */
+	virtio_blk_config(vb, r + REG_CONFIG, VIRTIO_BLK_IO_SIZE - REG_CONFIG);
 }
 
 static int vblk_write(struct virtio_blk *vb, const struct host *h,
@@ -424,4 +433,48 @@ const char *virtio_blk_regname(uint64_t off, bool is_write)
 	if (off == REG_ISR)
 		return "isr";
 	return "config";
+}
+
+/* The transport interface (virtio_blk.h), for virtio_pci_modern.c. */
+
+int virtio_blk_notify(struct virtio_blk *vb, const struct host *h, uint16_t queue)
+{
+	return vblk_notify(vb, h, queue);
+}
+
+uint8_t virtio_blk_isr_ack(struct virtio_blk *vb, const struct host *h)
+{
+	uint8_t v = vb->isr;
+
+	vb->isr = 0;
+	vblk_irq_update(vb, h);
+	return v;
+}
+
+uint8_t virtio_blk_status(const struct virtio_blk *vb)
+{
+	return vb->status;
+}
+
+void virtio_blk_set_status(struct virtio_blk *vb, const struct host *h, uint8_t v)
+{
+	if (v == 0)
+		vblk_driver_reset(vb, h);
+	else
+		vb->status = v | (vb->status & VIRTIO_STATUS_NEEDS_RESET);
+}
+
+struct virtq *virtio_blk_queue(struct virtio_blk *vb)
+{
+	return &vb->vq;
+}
+
+const char *virtio_blk_name(const struct virtio_blk *vb)
+{
+	return vb->name;
+}
+
+int virtio_blk_irq(const struct virtio_blk *vb)
+{
+	return vb->irq;
 }

@@ -50,7 +50,10 @@
  * A read whose data buffer is outside RAM has already been read from the
  * disk when the bad buffer is found (one host read, then IOERR).
  *
- * Not implemented: MSI-X, modern virtio-pci, EVENT_IDX, indirect
+ * The modern (virtio 1.x) transport is devices/virtio_pci_modern.c, over
+ * the transport interface at the end of this header.
+ *
+ * Not implemented: MSI-X, EVENT_IDX, indirect
  * descriptors, discard / write-zeroes, config writes (writeback toggle).
  */
 #ifndef EXITLOG_VIRTIO_BLK_H
@@ -136,5 +139,26 @@ int virtio_blk_complete(struct virtio_blk *vb, const struct host *h, uint64_t ta
 /* bus_regname_fn: "device_features", "guest_features", "queue_pfn",
  * "queue_size", "queue_select", "queue_notify", "status", "isr", "config". */
 const char *virtio_blk_regname(uint64_t off, bool is_write);
+
+/*
+ * The transport interface: what a virtio-pci transport other than the
+ * legacy IO BAR above (virtio_pci_modern.c) needs from the device.  The
+ * request path is the same for every transport.
+ */
+#define VIRTIO_BLK_CONFIG_SIZE 0x3cu /* struct virtio_blk_config (5.2.4) */
+/* Queue notify for `queue` (serves the queue, see vblk_notify); 0 or -errno
+ * as for a legacy queue_notify write. */
+int virtio_blk_notify(struct virtio_blk *vb, const struct host *h, uint16_t queue);
+/* Read-to-clear ISR: return it, clear it, lower the line. */
+uint8_t virtio_blk_isr_ack(struct virtio_blk *vb, const struct host *h);
+uint8_t virtio_blk_status(const struct virtio_blk *vb);
+/* Device status write; 0 resets the device (queue down, ISR 0, line low). */
+void virtio_blk_set_status(struct virtio_blk *vb, const struct host *h, uint8_t v);
+/* The first `len` bytes of the device configuration (zero past its end). */
+void virtio_blk_config(const struct virtio_blk *vb, uint8_t *cfg, unsigned len);
+/* The request queue (queue 0), for placing its rings. */
+struct virtq *virtio_blk_queue(struct virtio_blk *vb);
+const char *virtio_blk_name(const struct virtio_blk *vb);
+int virtio_blk_irq(const struct virtio_blk *vb);
 
 #endif

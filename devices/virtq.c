@@ -1,5 +1,5 @@
 /*
- * virtq.c - device side of a legacy split virtqueue (see virtq.h).
+ * virtq.c - device side of a split virtqueue (see virtq.h).
  *
  * Layout (virtio 1.x 2.7.2, legacy 4.1.5.1 "Virtqueue Layout"), for a queue
  * of N descriptors at base = pfn * 4096:
@@ -40,6 +40,28 @@ void virtq_init(struct virtq *q, uint16_t size)
 {
 	memset(q, 0, sizeof(*q));
 	q->size = size;
+	q->max_size = size;
+}
+
+void virtq_disable(struct virtq *q)
+{
+	virtq_init(q, q->max_size);
+}
+
+int virtq_set_rings(struct virtq *q, uint16_t size, uint64_t desc,
+		    uint64_t avail, uint64_t used)
+{
+	if (!size || size > q->max_size || (size & (size - 1)))
+		return -EINVAL;
+	q->size = size;
+	q->pfn = 0;
+	q->desc = desc;
+	q->avail = avail;
+	q->used = used;
+	q->last_avail = 0;
+	q->used_idx = 0;
+	q->ready = true;
+	return 0;
 }
 
 void virtq_set_pfn(struct virtq *q, uint32_t pfn)
@@ -47,7 +69,9 @@ void virtq_set_pfn(struct virtq *q, uint32_t pfn)
 	uint64_t base = (uint64_t)pfn * VIRTQ_LEGACY_ALIGN;
 	uint64_t avail_end;
 
+	q->size = q->max_size;
 	q->pfn = pfn;
+	q->ready = pfn != 0;
 	q->desc = base;
 	q->avail = base + 16u * q->size;
 	avail_end = q->avail + 6u + 2u * q->size;

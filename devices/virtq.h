@@ -1,8 +1,9 @@
 /*
- * virtq.h - the device side of one legacy split virtqueue (virtio 1.x
- * sections 2.7 "Split Virtqueues" and 2.7.2 / 4.1.5.1 legacy layout):
- * descriptor table at pfn*4096, the available ring right after it, the used
- * ring at the next 4096-byte boundary.
+ * virtq.h - the device side of one split virtqueue (virtio 1.x sections 2.7
+ * "Split Virtqueues"): placed by a legacy PFN (2.7.2 / 4.1.5.1: descriptor
+ * table at pfn*4096, the available ring right after it, the used ring at the
+ * next 4096-byte boundary) or, by a modern transport, at three separate
+ * addresses with a driver-chosen size (virtq_set_rings).
  *
  * Every access to the rings goes through host_dma_read/host_dma_write on
  * behalf of the owning device: the walker keeps no pointer into guest
@@ -39,7 +40,9 @@ struct virtq_seg {
 
 struct virtq {
 	uint16_t size;       /* descriptors; a power of two */
-	uint32_t pfn;        /* legacy queue PFN; 0 = queue not set up */
+	uint16_t max_size;   /* size at virtq_init (the device's maximum) */
+	uint32_t pfn;        /* legacy queue PFN; 0 = not set up by PFN */
+	bool ready;          /* rings placed (by PFN or by virtq_set_rings) */
 	uint64_t desc, avail, used; /* guest-physical ring addresses */
 	uint16_t last_avail; /* next available-ring slot to consume */
 	uint16_t used_idx;   /* the device's copy of used->idx */
@@ -50,7 +53,17 @@ void virtq_init(struct virtq *q, uint16_t size);
 /* Place the rings at pfn * 4096 (legacy layout) and restart both indexes at
  * 0; pfn 0 takes the queue down. */
 void virtq_set_pfn(struct virtq *q, uint32_t pfn);
-static inline bool virtq_ready(const struct virtq *q) { return q->pfn != 0; }
+static inline bool virtq_ready(const struct virtq *q) { return q->ready; }
+/*
+ * Modern (virtio 1.x 4.1.4.3) queue placement: `size` descriptors (a power
+ * of two, 1..q's size at virtq_init) with the three rings at the given
+ * guest-physical addresses; both indexes restart at 0.  -EINVAL for a bad
+ * size (the queue is left down).
+ */
+int virtq_set_rings(struct virtq *q, uint16_t size, uint64_t desc,
+		    uint64_t avail, uint64_t used);
+/* Take the queue down (as after a device reset), keeping its maximum size. */
+void virtq_disable(struct virtq *q);
 
 /*
  * Read the available ring's flags and idx.  Returns the number of chains

@@ -7,6 +7,8 @@
  *   0x09000  PML4, 0x0a000 PDPT, 0x0b000-0x0efff four page directories:
  *            the first 4 GiB identity-mapped with 2 MiB pages
  *   0x20000  kernel command line
+ *   0xe0000  ACPI tables (recorder/acpi.c; RSDP first, also in the zero
+ *            page's acpi_rsdp_addr), inside the reserved e820 range
  *   0x100000 protected-mode kernel (entered at +0x200, startup_64)
  *   initrd   at the top of RAM below initrd_addr_max, 4 KiB aligned
  *   0xf0000  MP tables, with more than one vCPU (mptable.c)
@@ -22,6 +24,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "recorder/acpi.h"
 #include "recorder/bzimage.h"
 #include "recorder/mptable.h"
 
@@ -33,8 +36,10 @@
 #define CMDLINE_ADDR  0x20000u
 #define CMDLINE_MAX   0x10000u
 #define KERNEL_ADDR   0x100000u
+#define ACPI_ADDR     0xe0000u
 
 /* struct boot_params / setup_header offsets (arch/x86/include/uapi/asm/bootparam.h) */
+#define BP_ACPI_RSDP    0x070
 #define BP_E820_ENTRIES 0x1e8
 #define BP_SETUP_SECTS  0x1f1
 #define BP_HEADER       0x202
@@ -79,6 +84,28 @@ static void bz_e820(uint8_t *zp, uint64_t ram)
 	put32(e + n * 20 + 16, 1);
 	n++;
 	zp[BP_E820_ENTRIES] = (uint8_t)n;
+}
+
+/* ACPI tables (S5 power-off, MADT) in the BIOS area, found by the RSDP
+ * pointer of boot protocol 2.14 or by the kernel's scan of 0xe0000.. */
+static int bz_acpi(struct vm *vm, uint8_t *zp, char *err, size_t errlen)
+{
+	/* every vCPU: with ACPI on, Linux takes its CPUs from the MADT, not
+	 * from the MP table (which stays for guests booted with acpi=off) */
+	const struct acpi_config ac = { .ncpus = vm->nvcpus, .ioapic = true };
+	int rc;
+
+	if (vm->ram_size < ACPI_ADDR + ACPI_AREA_SIZE) {
+		snprintf(err, errlen, "guest RAM too small for the ACPI tables");
+		return -E2BIG;
+	}
+	rc = acpi_build(vm->ram + ACPI_ADDR, ACPI_AREA_SIZE, ACPI_ADDR, &ac);
+	if (rc) {
+		snprintf(err, errlen, "building the ACPI tables: %s", strerror(-rc));
+		return rc;
+	}
+	put64(zp + BP_ACPI_RSDP, ACPI_ADDR + ACPI_OFF_RSDP);
+	return 0;
 }
 
 static void bz_page_tables(uint8_t *ram)
@@ -321,6 +348,9 @@ int bzimage_load(struct vm *vm, const struct guest_image *g, const char *initrd,
 			return rc;
 	}
 	bz_e820(zp, vm->ram_size);
+	rc = bz_acpi(vm, zp, err, errlen);
+	if (rc)
+		return rc;
 	bz_page_tables(vm->ram);
 	bz_gdt(vm->ram);
 	rc = bz_cpuids(vm, &sig, &features);
@@ -328,7 +358,7 @@ int bzimage_load(struct vm *vm, const struct guest_image *g, const char *initrd,
 		snprintf(err, errlen, "setting the vCPUs' CPUID: %s", strerror(-rc));
 		return rc;
 	}
-	/* one vCPU: no MP table, the guest runs on the PIC as it always did */
+	/* one vCPU: no MP table (the MADT describes the CPU and the IOAPIC) */
 	if (vm->nvcpus > 1) {
 		rc = mptable_write(vm->ram, vm->ram_size, vm->nvcpus, sig, features, b);
 		if (rc) {

@@ -19,6 +19,8 @@ check() {
 	expect_err "no guest argument" 2 "expected one GUEST" $EXITLOG record -o "$db"
 	expect_err "unknown subcommand" 2 "not a command" $EXITLOG frobnicate
 	expect_err "bad --mem" 2 "not a size" $EXITLOG record --mem lots $G/hello.bin
+	expect_err "bad --virtio-disk option" 2 "unknown option 'fast' (legacy or modern)" $EXITLOG record -o "$db" --virtio-disk "$W/odd.img,fast" $G/hello.bin
+	expect_err "--virtio-disk with no path" 2 "no image path" $EXITLOG record -o "$db" --virtio-disk ",legacy" $G/hello.bin
 	expect_err "--initrd with a flat guest" 2 "need a bzImage" $EXITLOG record -o "$W/y.db" --initrd "$G/hello.bin" $G/hello.bin
 	check_eq "DB unmodified after all refusals" "$(cat "$db")" precious
 	# the check phase runs on the host: without /dev/kvm there, record says so

@@ -1,4 +1,5 @@
-# t_hostile.sh - samples/guests/virtio-hostile against the virtio-blk model:
+# t_hostile.sh - samples/guests/virtio-hostile against the virtio-blk model
+# on the legacy transport (--virtio-disk IMG,legacy: the IO BAR at 0xc000):
 # good requests, requests past the end of the disk, buffers / header / status
 # / rings outside guest RAM, bad indexes, looping descriptor chains.  The
 # VMM must answer each with a device error (IOERR, or NEEDS_RESET until the
@@ -12,7 +13,7 @@ PAT=5f8099e75539cca50d8498cf96206668a12c1fc777575d546f7ed1f0ebde78a2
 record() {
 	yes exitlog-hostile | head -c 1048576 > "$W/img"
 	cp "$W/img" "$W/img0"
-	run rec $EXITLOG record -o "$W/h.db" --mem 16 --virtio-disk "$W/img" $G/virtio-hostile.bin
+	run rec $EXITLOG record -o "$W/h.db" --mem 16 --virtio-disk "$W/img,legacy" $G/virtio-hostile.bin
 }
 check() {
 	db=$W/h.db img=$W/img
@@ -52,7 +53,7 @@ check() {
 	check_eq "queue notifies (one per request)" "$(q "$db" "SELECT count(*) FROM pio WHERE port=49168 AND is_write=1")" 22
 	check_eq "disks table (final hash = the image)" \
 		"$(q "$db" "SELECT device||','||kind||','||sectors||','||(final_sha256 = '$(sha_of "$img")')||','||(initial_sha256 = '$(sha_of "$W/img0")') FROM disks")" \
-		"vblk0,virtio,2048,1,1"
+		"vblk0,virtio-legacy,2048,1,1"
 	gapless "$db"
 	sha0=$(sha_of "$W/img0")
 	run replay $EXITLOG replay "$db" --disk "$W/img0"

@@ -1,5 +1,6 @@
 # t_linux.sh - boot Debian's own kernel (build/guest/vmlinuz) with the
-# sample initramfs (make linux-guest): it loads pata_legacy and virtio_blk,
+# sample initramfs (make linux-guest): it loads pata_legacy and virtio_blk
+# (the virtio disk on the default, modern virtio-pci transport: MMIO),
 # writes a pattern to /dev/sda and /dev/vda, reads it back and reboots with
 # reboot=k (i8042 reset: a clean end).  Then replay the whole session.
 LIMIT=420
@@ -32,7 +33,15 @@ check() {
 	check_ge "IRQ 14 (IDE) level changes" "$(q "$db" "SELECT count(*) FROM irqs WHERE line=14")" 2
 	check_ge "IRQ 11 (virtio) level changes" "$(q "$db" "SELECT count(*) FROM irqs WHERE line=11")" 2
 	check_ge "COM1 IRQ 4 level changes (interrupt-driven console)" "$(q "$db" "SELECT count(*) FROM irqs WHERE line=4")" 2
-	check_eq "virtio requests issued by a notify OUT" "$(q "$db" "SELECT count(*) FROM blk_requests b JOIN pio p USING(seq) WHERE b.device='vblk0' AND NOT (p.port=49168 AND p.is_write=1)")" 0
+	# modern virtio-pci (the default): registers in the memory BAR at 0xfe000000
+	check_eq "virtio requests issued by an MMIO notify write" "$(q "$db" "SELECT count(*) FROM blk_requests b LEFT JOIN v_mmio m USING(seq) WHERE b.device='vblk0' AND NOT (m.label IS 'vblk0.notify' AND m.is_write=1)")" 0
+	check_eq "vblk0 kind" "$(q "$db" "SELECT kind FROM disks WHERE device='vblk0'")" virtio-modern
+	check_eq "queue set up through the common cfg" "$(q "$db" "SELECT count(*) FROM v_mmio WHERE label='vblk0.common.queue_enable' AND is_write=1")" 1
+	check_ge "ISR reads (read-to-clear)" "$(q "$db" "SELECT count(*) FROM v_mmio WHERE label='vblk0.isr' AND is_write=0")" 2
+	check_eq "every vblk0 mmio row has a register name" "$(q "$db" "SELECT count(*) FROM v_mmio WHERE device='vblk0' AND register IS NULL")" 0
+	check_eq "no pio rows in the legacy BAR" "$(q "$db" "SELECT count(*) FROM pio WHERE port BETWEEN 49152 AND 49215")" 0
+	check_eq "the kernel found the ACPI tables, no ACPI BIOS Error" "$(grep -c 'ACPI BIOS Error\|ACPI Error' "$W/rec.out")" 0
+	check_eq "ACPI: S5 offered" "$(tr -d '\r' < "$W/rec.out" | grep -c 'ACPI: PM: (supports.*S5')" 1
 	check_eq "no device errors" "$(q "$db" "SELECT value FROM meta WHERE key='device_errors'")" 0
 	$EXITLOG replay "$db" --disk "$W/a-initial.img" --disk "$W/b-initial.img" > "$W/replay.out" 2> "$W/replay.err"
 	check_eq "replay of the whole boot: exit status" "$?" 0
