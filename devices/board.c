@@ -287,14 +287,26 @@ const struct board_dev *board_find(const struct board *b, const char *name)
 	return NULL;
 }
 
+/* The virtio_blk model of a virtio-blk device, under either transport: the
+ * legacy device's state is the model itself, the modern one's state is its
+ * transport (told apart by the destructor board_add_vblk_modern() gave). */
+static struct virtio_blk *board_vblk(const struct board_dev *d)
+{
+	if (!d || strcmp(d->kind, "virtio-blk"))
+		return NULL;
+	if (d->destroy == vpm_destroy_v)
+		return vpci_modern_dev(d->state);
+	return d->state;
+}
+
 int board_blk_complete(struct board *b, const struct host *h, const char *device,
 		       uint64_t tag, int status)
 {
-	const struct board_dev *d = device ? board_find(b, device) : NULL;
+	struct virtio_blk *vb = board_vblk(device ? board_find(b, device) : NULL);
 
-	if (!d || strcmp(d->kind, "virtio-blk"))
+	if (!vb)
 		return -ENODEV;
-	return virtio_blk_complete(d->state, h, tag, status);
+	return virtio_blk_complete(vb, h, tag, status);
 }
 
 unsigned board_console_room(const struct board *b)

@@ -180,7 +180,8 @@ static int record_async_start(struct hostlive *hl, struct board *board,
 	int rc;
 
 	for (int i = 0; i < cfg->ndisks; i++)
-		virtio |= cfg->disks[i].kind == DISK_VIRTIO;
+		virtio |= cfg->disks[i].kind == DISK_VIRTIO ||
+			  cfg->disks[i].kind == DISK_VIRTIO_MODERN;
 	if (!virtio)
 		return 0;
 	rc = iothread_create(&hl->io, hl, board, IOTHREAD_WORKERS);
