@@ -366,7 +366,7 @@ static int walk(struct replay *r)
 /* Is the replay complete, i.e. did it walk the whole log? */
 static bool end_complete(const struct replay *r)
 {
-	if (r->stopped)
+	if (r->stopped || r->incomplete)
 		return false;
 	return !r->o->until || (r->exit_count >= 0 && r->o->until >= (uint64_t)r->exit_count);
 }
@@ -428,6 +428,8 @@ static void end_check_disks(struct replay *r, char *sum, size_t len)
 /* After a walk to the end: what is left in the log, events, disk hashes. */
 static int end_checks(struct replay *r, char *sum, size_t len)
 {
+	if (r->incomplete && !r->prefix)
+		return 0; /* no exit: any row is the unlogged exit 1's */
 	if (r->log.c[LT_PIO].seq != LOG_SEQ_END)
 		return walk_damaged(r, "a pio row after the last exit", r->log.c[LT_PIO].seq);
 	if (r->log.c[LT_MMIO].seq != LOG_SEQ_END)
@@ -462,6 +464,9 @@ static void print_summary(struct replay *r, const char *notes)
 
 	if (r->stopped)
 		snprintf(head, sizeof(head), "stopped at the first divergence (--keep-going to go on): ");
+	else if (r->incomplete && (!r->o->until || r->o->until >= r->prefix))
+		snprintf(head, sizeof(head), "the incomplete recording's %" PRIu64 " exits: ",
+			 r->prefix);
 	else if (!end_complete(r))
 		snprintf(head, sizeof(head), "stopped after seq %" PRIu64 " (--until): ", r->last_seq);
 	if (r->o->device)

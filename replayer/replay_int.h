@@ -46,6 +46,8 @@ struct replay {
 	struct store *st;            /* -o */
 	char end_reason[64];
 	int64_t exit_count;          /* meta.exit_count, -1 when absent */
+	bool incomplete;             /* its recorder never closed it (killed) */
+	uint64_t prefix;             /* then: the exits it holds, 1..prefix */
 	const char *reason_names[64];/* exit_reasons, owned */
 	/* the exit being fed, for reports */
 	uint64_t seq;
