@@ -16,6 +16,7 @@
 #include "util/err.h"
 #include "recorder/boardlog.h"
 #include "recorder/bzimage.h"
+#include "recorder/heartbeat.h"
 #include "recorder/hostlive.h"
 #include "recorder/ktrace.h"
 #include "recorder/loader.h"
@@ -168,6 +169,7 @@ int recorder_run(const struct record_opts *o)
 	struct guest_image g;
 	struct run_result res;
 	struct hostlive hl;
+	struct heartbeat hb;
 	struct store *st = NULL;
 	struct ktrace *kt = NULL;
 	struct board board;
@@ -179,6 +181,7 @@ int recorder_run(const struct record_opts *o)
 	for (int i = 0; i < BOARD_MAX_DISKS; i++)
 		disks[i].fd = -1;
 	memset(&g, 0, sizeof(g));
+	memset(&hb, 0, sizeof(hb));
 	nopen = 0;
 	/* --ktrace needs root and tracefs: say so before anything else. */
 	rc = o->ktrace ? ktrace_probe(err, sizeof(err)) : 0;
@@ -222,6 +225,9 @@ int recorder_run(const struct record_opts *o)
 			snprintf(err, sizeof(err), "%s: cannot write the recording's header", o->out);
 			goto out_store;
 		}
+		rc = heartbeat_start(&hb, st);
+		if (rc)
+			goto out_store;
 	}
 
 	hostlive_init(&hl, st, &vm, &board, disks, cfg.ndisks);
@@ -238,6 +244,7 @@ int recorder_run(const struct record_opts *o)
 		}
 	}
 	rc = run_loop(&vm, &board, &hl, st, t0, &record_stop, &res);
+	heartbeat_stop(&hb);
 	ktrace_halt(kt); /* tracefs restored while Ctrl-C is still caught */
 	record_signals(0);
 	record_run_page = NULL;
@@ -273,6 +280,7 @@ int recorder_run(const struct record_opts *o)
 	goto out_board;
 
 out_store:
+	heartbeat_stop(&hb);
 	ktrace_abort(kt);
 	if (st)
 		store_close(st);
