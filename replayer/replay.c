@@ -508,7 +508,13 @@ int replay_run(const struct replay_opts *o, FILE *out)
 			     "complete recording)");
 		goto out;
 	}
-	if (replay_setup_open(r))
+	rc = replay_setup_open(r);
+	if (rc > 0) {
+		print_summary(r, o->out_db ? " (nothing to replay: -o not written)" : "");
+		status = REPLAY_CLEAN;
+		goto out;
+	}
+	if (rc)
 		goto out;
 	hostreplay_init(&r->hr, &r->log, &r->board, r->ovs, r->cfg.ndisks,
 			replay_report_diverge, r);

@@ -64,7 +64,9 @@ void replay_error(struct replay *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Open the recording, read meta and exit_reasons, build and check the
- * board, hash and open the disks.  0, or -errno after one error line. */
+ * board, hash and open the disks.  0, or -errno after one error line; 1
+ * (after the incomplete warning, nothing else set up) for a recording
+ * killed before its first exit was logged: there is nothing to replay. */
 int replay_setup_open(struct replay *r);
 void replay_setup_close(struct replay *r);
 /* Name of an exit reason ("IO", "HLT", ...); "reason N" in a static buffer

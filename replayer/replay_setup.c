@@ -253,6 +253,8 @@ int replay_setup_open(struct replay *r)
 	rc = setup_meta(r);
 	if (!rc)
 		rc = setup_incomplete(r);
+	if (!rc && r->incomplete && !r->prefix)
+		return 1; /* killed before its first exit: maybe not even a board */
 	if (!rc)
 		rc = setup_disks_table(r);
 	if (rc)
