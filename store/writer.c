@@ -27,7 +27,10 @@
  * of rows a second; a crash of exitlog loses nothing that was committed
  * (at most the last ~100 ms of records that were still in the ring or in
  * the open transaction), a power cut may lose the WAL frames since the
- * last checkpoint but never corrupts the file.  At close the WAL is folded
+ * last checkpoint but never corrupts the file.  meta.complete stays 0
+ * until a clean close's last commit (readers warn about a 0:
+ * store_incomplete()), and the file appears at its path only with its
+ * schema in it (create_file()).  At close the WAL is folded
  * back (journal_mode=DELETE) so the result is one self-contained file that
  * also opens read-only from read-only media.
  *
