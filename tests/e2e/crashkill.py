@@ -40,8 +40,19 @@ def wait_beat(proc, err_path, limit):
                     return time.monotonic() - t0
         except FileNotFoundError:
             pass
-        time.sleep(0.01)
+        time.sleep(0.05)
     return None
+
+
+def kmsg(line):
+    """Also to the kernel log when we may (in the sandbox: root): an L1 that
+    freezes keeps its console (with-kvm's hang-console-*.log), so the
+    last kill before a freeze is known."""
+    try:
+        with open("/dev/kmsg", "w") as k:
+            k.write(line + "\n")
+    except OSError:
+        pass
 
 
 def main():
@@ -64,6 +75,7 @@ def main():
             err_path = os.path.join(d, f"{name}-{i}.err")
             with open(os.path.join(d, f"{name}-{i}.out"), "wb") as out, \
                     open(err_path, "wb") as err:
+                kmsg(f"crashkill: {name}-{i}: start")
                 proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
                 t_start = time.monotonic()
                 if frm == "beat" and wait_beat(proc, err_path, 60) is None:
@@ -78,8 +90,10 @@ def main():
                 rc = proc.wait()
             kills.write(f"{i} {db} {sig} {kill_ns} {delay:.3f} {rc}\n")
             kills.flush()
-            print(f"crashkill: {name}-{i}: {sig} after {delay:.3f} s"
-                  f"{'' if kill_ns != '-' else ' (ended before)'}, status {rc}", flush=True)
+            line = (f"crashkill: {name}-{i}: {sig} after {delay:.3f} s"
+                    f"{'' if kill_ns != '-' else ' (ended before)'}, status {rc}")
+            print(line, flush=True)
+            kmsg(line)
 
 
 if __name__ == "__main__":
