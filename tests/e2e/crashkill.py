@@ -1,17 +1,20 @@
 #!/usr/bin/env python3
-"""crashkill.py - run `exitlog record` N times and stop each run with a signal
-at a random moment (tests/e2e/t_crash.sh; record phase, needs KVM).
+"""crashkill.py - run `exitlog record` many times and stop each run with a
+signal at a random moment (tests/e2e/t_crash*.sh; record phase, needs KVM).
 
-    crashkill.py DIR NAME N SIGNAL FROM MIN MAX -- CMD...
+    crashkill.py DIR SET [";;" SET]...
+    SET: NAME N SIGNAL FROM MIN MAX -- CMD...
 
-Run i (1..N) runs CMD with every "@DB@" replaced by DIR/NAME-i.db (and
-"@W@" by DIR/NAME-i-, a prefix for per-run files), stdout and stderr in
-DIR/NAME-i.out/.err, EXITLOG_HEARTBEAT_MS=10 in its environment.  FROM is
-"start" (the delay counts from the process start: a kill may land before
-the recording exists) or "beat" (from its first heartbeat line: the
-recording is running).  After a delay drawn uniformly from [MIN, MAX]
-seconds it sends SIGNAL (KILL, TERM or INT), reads CLOCK_MONOTONIC right
-after kill() returned, and waits for the process.  One line per run goes to
+The sets run one after another in this one process (a Python start costs
+up to a minute under the sandbox's TCG).  Run i (1..N) of set NAME runs CMD
+with every "@DB@" replaced by DIR/NAME-i.db (and "@W@" by DIR/NAME-i-, a
+prefix for per-run files), stdout and stderr in DIR/NAME-i.out/.err,
+EXITLOG_HEARTBEAT_MS=10 in its environment.  FROM is "start" (the delay
+counts from the process start: a kill may land before the recording
+exists) or "beat" (from its first heartbeat line: the recording is
+running).  After a delay drawn uniformly from [MIN, MAX] seconds it sends
+SIGNAL (KILL, TERM or INT), reads CLOCK_MONOTONIC right after kill()
+returned, and waits for the process.  One line per run goes to
 DIR/NAME.kills:
 
     i db signal kill_mono_ns delay_s exit_status
@@ -55,19 +58,11 @@ def kmsg(line):
         pass
 
 
-def main():
-    if len(sys.argv) < 10 or sys.argv[8] != "--":
-        sys.exit(__doc__)
-    d, name, n, sig, frm = sys.argv[1:6]
-    lo, hi = float(sys.argv[6]), float(sys.argv[7])
-    cmd = sys.argv[9:]
+def run_set(d, name, n, sig, frm, lo, hi, cmd, rnd):
     signum = {"KILL": signal.SIGKILL, "TERM": signal.SIGTERM, "INT": signal.SIGINT}[sig]
-    seed = int(os.environ.get("CRASH_SEED", str(time.time_ns() % 1000000007)))
-    rnd = random.Random(seed)
-    print(f"crashkill: {name}: seed {seed}", flush=True)
     env = dict(os.environ, EXITLOG_HEARTBEAT_MS="10")
     with open(os.path.join(d, name + ".kills"), "w") as kills:
-        for i in range(1, int(n) + 1):
+        for i in range(1, n + 1):
             db = os.path.join(d, f"{name}-{i}.db")
             argv = [a.replace("@DB@", db).replace("@W@", os.path.join(d, f"{name}-{i}-"))
                     for a in cmd]
@@ -78,7 +73,7 @@ def main():
                 kmsg(f"crashkill: {name}-{i}: start")
                 proc = subprocess.Popen(argv, stdout=out, stderr=err, env=env)
                 t_start = time.monotonic()
-                if frm == "beat" and wait_beat(proc, err_path, 60) is None:
+                if frm == "beat" and wait_beat(proc, err_path, 120) is None:
                     proc.kill()
                 kill_ns = "-"
                 end = (time.monotonic() if frm == "beat" else t_start) + delay
@@ -94,6 +89,26 @@ def main():
                     f"{'' if kill_ns != '-' else ' (ended before)'}, status {rc}")
             print(line, flush=True)
             kmsg(line)
+
+
+def main():
+    args = sys.argv[2:]
+    sets, cur = [], []
+    for a in args:
+        if a == ";;":
+            sets.append(cur)
+            cur = []
+        else:
+            cur.append(a)
+    sets.append(cur)
+    if len(sys.argv) < 2 or any(len(s) < 8 or s[6] != "--" for s in sets):
+        sys.exit(__doc__)
+    seed = int(os.environ.get("CRASH_SEED", str(time.time_ns() % 1000000007)))
+    rnd = random.Random(seed)
+    print(f"crashkill: seed {seed}", flush=True)
+    for s in sets:
+        run_set(sys.argv[1], s[0], int(s[1]), s[2], s[3], float(s[4]), float(s[5]),
+                s[7:], rnd)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 # random moment (record phase); crashcheck.py checks the recordings (check
 # phase).  docs/testing.md, "The SIGKILL suite".
 
-# crash_runs NAME N SIGNAL FROM MIN MAX -- CMD... (record phase)
+# crash_runs SET [";;" SET]... (record phase; SET: NAME N SIGNAL FROM MIN
+# MAX -- CMD..., see crashkill.py): one Python for all the sets
 crash_runs() { python3 tests/e2e/crashkill.py "$W" "$@"; }
 
 # crash_check NAME [REPLAY-ARGS...] - count crashcheck.py's verdicts

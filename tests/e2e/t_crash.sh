@@ -12,10 +12,11 @@ LIMIT=300
 record() {
 	# while the VM is set up and the database created (no file yet, or
 	# an empty recording), then during the storm (40,000 exits)
-	crash_runs early 2 KILL start 0.0 1.0 -- $EXITLOG record -o @DB@ $G/storm.bin
-	crash_runs storm 10 KILL beat 0.05 1.5 -- $EXITLOG record -o @DB@ $G/storm.bin
-	crash_runs term 1 TERM beat 0.3 0.6 -- $EXITLOG record -o @DB@ $G/storm.bin
-	crash_runs int 1 INT beat 0.3 0.6 -- $EXITLOG record -o @DB@ $G/storm.bin
+	rec="$EXITLOG record -o @DB@ $G/storm.bin"
+	crash_runs early 2 KILL start 0.0 1.0 -- $rec ";;" \
+		storm 10 KILL beat 0.05 1.5 -- $rec ";;" \
+		term 1 TERM beat 0.3 0.6 -- $rec ";;" \
+		int 1 INT beat 0.3 0.6 -- $rec
 }
 check() {
 	crash_count early 2

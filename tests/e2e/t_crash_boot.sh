@@ -7,8 +7,8 @@ LIMIT=300
 APPEND="console=ttyS0 reboot=k panic=-1"
 . tests/e2e/crashlib.sh
 record() {
-	crash_runs storm2 8 KILL beat 0.05 1.5 -- $EXITLOG record -o @DB@ $G/storm.bin
-	crash_runs linux 2 KILL beat 2 10 -- sh -c \
+	crash_runs storm2 8 KILL beat 0.05 1.5 -- $EXITLOG record -o @DB@ $G/storm.bin ";;" \
+		linux 2 KILL beat 2 10 -- sh -c \
 		'truncate -s 8M "$1a.img" "$1b.img" && exec "$2" record -o "$3" --disk "$1a.img" --virtio-disk "$1b.img" --initrd build/guest/initrd.img --append "$4" build/guest/vmlinuz' \
 		sh @W@ "$EXITLOG" @DB@ "$APPEND"
 	rm -f "$W"/linux-*-a.img "$W"/linux-*-b.img
