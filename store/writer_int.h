@@ -117,6 +117,8 @@ struct store {
 	/* producer side */
 	_Alignas(64) _Atomic int plock;
 	struct ring *ring;
+	uint64_t lag_t;               /* t_ns of the last lag mark (producer.c) */
+	uint64_t lag_pos[2];          /* ring positions at the last two marks */
 
 	/* shared state, under mu */
 	_Alignas(64) pthread_mutex_t mu;
