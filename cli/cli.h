@@ -60,6 +60,13 @@ struct cli_report {
 int cli_run_report(const struct cli_report *r, int argc, char **argv);
 
 /*
+ * Print "exitlog CMD: warning: recording is incomplete ...; using the N
+ * exits it holds" on stderr when db's recorder never closed it
+ * (store_incomplete()); nothing for a complete recording.
+ */
+void cli_warn_incomplete(const char *cmd, store_rdb *db);
+
+/*
  * The one number parser of the command line: all of `s` is an integer in
  * `base` (10, or 0 for 0x.. hex too) within [min, max].  0 with *out set,
  * -EINVAL for something that is not a number (empty, junk after it,

@@ -2,7 +2,8 @@
  * cli_common.c - the frame shared by the report subcommands (stat,
  * timeline, iopath): option parsing with the common --format and --help,
  * the one-DB-argument check, opening the recording, running the report and
- * turning a failure into one line on stderr and exit status 2.
+ * turning a failure into one line on stderr and exit status 2; the warning
+ * line for a recording whose recorder was killed.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -11,6 +12,14 @@
 
 #include "analyzer/analyzer.h"
 #include "cli/cli.h"
+
+void cli_warn_incomplete(const char *cmd, store_rdb *db)
+{
+	char note[256];
+
+	if (store_incomplete_note(db, note, sizeof(note)) == 1)
+		fprintf(stderr, "exitlog %s: %s\n", cmd, note);
+}
 
 int cli_run_report(const struct cli_report *r, int argc, char **argv)
 {
@@ -50,6 +59,8 @@ int cli_run_report(const struct cli_report *r, int argc, char **argv)
 		return 2;
 	}
 	rc = analyzer_open(argv[optind], &db, err, sizeof(err));
+	if (!rc)
+		cli_warn_incomplete(r->name, db);
 	if (!rc)
 		rc = r->run(db, r->ctx, stdout, err, sizeof(err));
 	store_close_ro(db);

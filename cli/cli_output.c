@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "analyzer/analyzer.h"
+#include "cli/cli.h"
 #include "cli/cli_output.h"
 
 int cli_output_open(struct cli_output *o, const char *cmd, const char *path)
@@ -69,6 +70,7 @@ int cli_write_from_db(const char *cmd, const char *db_path, const char *path,
 		fprintf(stderr, "exitlog %s: %s\n", cmd, err);
 		return 2;
 	}
+	cli_warn_incomplete(cmd, db);
 	if (cli_output_open(&out, cmd, path)) {
 		store_close_ro(db);
 		return 2;

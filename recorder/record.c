@@ -16,6 +16,7 @@
 #include "util/err.h"
 #include "recorder/boardlog.h"
 #include "recorder/bzimage.h"
+#include "recorder/heartbeat.h"
 #include "recorder/hostlive.h"
 #include "recorder/console.h"
 #include "recorder/iothread.h"
@@ -206,6 +207,7 @@ int recorder_run(const struct record_opts *o)
 	struct guest_image g;
 	struct run_result res;
 	struct hostlive hl;
+	struct heartbeat hb;
 	struct store *st = NULL;
 	struct ktrace *kt = NULL;
 	struct board board;
@@ -222,6 +224,7 @@ int recorder_run(const struct record_opts *o)
 	 * the process with a half-made recording */
 	record_stop = 0;
 	record_signals(1);
+	memset(&hb, 0, sizeof(hb));
 	nopen = 0;
 	/* --ktrace needs root and tracefs: say so before anything else. */
 	rc = o->ktrace ? ktrace_probe(err, sizeof(err)) : 0;
@@ -271,6 +274,9 @@ int recorder_run(const struct record_opts *o)
 			snprintf(err, sizeof(err), "%s: cannot write the recording's header", o->out);
 			goto out_store;
 		}
+		rc = heartbeat_start(&hb, st);
+		if (rc)
+			goto out_store;
 	}
 
 	hostlive_init(&hl, st, &vm, &board, disks, cfg.ndisks);
@@ -302,6 +308,7 @@ int recorder_run(const struct record_opts *o)
 	hl.io = NULL;
 	console_destroy(hl.console); /* the terminal as it was */
 	hl.console = NULL;
+	heartbeat_stop(&hb);
 	ktrace_halt(kt); /* tracefs restored while Ctrl-C is still caught */
 	record_signals(0);
 	record_vm = NULL;
@@ -337,6 +344,7 @@ int recorder_run(const struct record_opts *o)
 	goto out_board;
 
 out_store:
+	heartbeat_stop(&hb);
 	ktrace_abort(kt);
 	if (st)
 		store_close(st);

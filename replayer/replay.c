@@ -371,7 +371,7 @@ static int walk(struct replay *r)
 /* Is the replay complete, i.e. did it walk the whole log? */
 static bool end_complete(const struct replay *r)
 {
-	if (r->stopped)
+	if (r->stopped || r->incomplete)
 		return false;
 	return !r->o->until || (r->exit_count >= 0 && r->o->until >= (uint64_t)r->exit_count);
 }
@@ -433,6 +433,8 @@ static void end_check_disks(struct replay *r, char *sum, size_t len)
 /* After a walk to the end: what is left in the log, events, disk hashes. */
 static int end_checks(struct replay *r, char *sum, size_t len)
 {
+	if (r->incomplete && !r->prefix)
+		return 0; /* no exit: any row is the unlogged exit 1's */
 	if (r->log.c[LT_PIO].seq != LOG_SEQ_END)
 		return walk_damaged(r, "a pio row after the last exit", r->log.c[LT_PIO].seq);
 	if (r->log.c[LT_MMIO].seq != LOG_SEQ_END)
@@ -470,6 +472,9 @@ static void print_summary(struct replay *r, const char *notes)
 
 	if (r->stopped)
 		snprintf(head, sizeof(head), "stopped at the first divergence (--keep-going to go on): ");
+	else if (r->incomplete && (!r->o->until || r->o->until >= r->prefix))
+		snprintf(head, sizeof(head), "the incomplete recording's %" PRIu64 " exits: ",
+			 r->prefix);
 	else if (!end_complete(r))
 		snprintf(head, sizeof(head), "stopped after seq %" PRIu64 " (--until): ", r->last_seq);
 	if (r->o->device)
@@ -514,7 +519,13 @@ int replay_run(const struct replay_opts *o, FILE *out)
 			     "complete recording)");
 		goto out;
 	}
-	if (replay_setup_open(r))
+	rc = replay_setup_open(r);
+	if (rc > 0) {
+		print_summary(r, o->out_db ? " (nothing to replay: -o not written)" : "");
+		status = REPLAY_CLEAN;
+		goto out;
+	}
+	if (rc)
 		goto out;
 	hostreplay_init(&r->hr, &r->log, &r->board, r->ovs, r->cfg.ndisks,
 			replay_report_diverge, r);

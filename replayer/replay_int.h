@@ -48,6 +48,8 @@ struct replay {
 	int64_t exit_count;          /* meta.exit_count, -1 when absent */
 	bool blk_async;              /* meta.blk_async: completions are events */
 	uint64_t events;             /* events delivered */
+	bool incomplete;             /* its recorder never closed it (killed) */
+	uint64_t prefix;             /* then: the exits it holds, 1..prefix */
 	const char *reason_names[64];/* exit_reasons, owned */
 	/* the exit being fed, for reports */
 	uint64_t seq;
@@ -64,7 +66,9 @@ void replay_error(struct replay *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* Open the recording, read meta and exit_reasons, build and check the
- * board, hash and open the disks.  0, or -errno after one error line. */
+ * board, hash and open the disks.  0, or -errno after one error line; 1
+ * (after the incomplete warning, nothing else set up) for a recording
+ * killed before its first exit was logged: there is nothing to replay. */
 int replay_setup_open(struct replay *r);
 void replay_setup_close(struct replay *r);
 /* Name of an exit reason ("IO", "HLT", ...); "reason N" in a static buffer

@@ -213,6 +213,35 @@ static int setup_open_disk(struct replay *r, int i)
 	return 0;
 }
 
+/* A killed recording: say so once, and replay its prefix 1..prefix. */
+static int setup_incomplete(struct replay *r)
+{
+	char note[256];
+	int rc = store_incomplete_note(r->log.db, note, sizeof(note));
+
+	if (rc < 0 || (rc == 1 && store_incomplete(r->log.db, &r->prefix) != 1)) {
+		replay_error(r, "%s: damaged recording: cannot read its meta", r->o->db);
+		return -EIO;
+	}
+	if (rc == 1) {
+		r->incomplete = true;
+		replay_error(r, "%s", note);
+	}
+	return 0;
+}
+
+/* The last seq the cursors deliver (0: all): --until, and for an
+ * incomplete recording its prefix, leaving out the rows of the exit that
+ * was being logged when the recorder died (it has no exits row). */
+static uint64_t setup_until(const struct replay *r)
+{
+	uint64_t u = r->o->until;
+
+	if (r->incomplete && r->prefix && (!u || u > r->prefix))
+		u = r->prefix;
+	return u;
+}
+
 int replay_setup_open(struct replay *r)
 {
 	char err[512];
@@ -224,6 +253,10 @@ int replay_setup_open(struct replay *r)
 		return rc;
 	}
 	rc = setup_meta(r);
+	if (!rc)
+		rc = setup_incomplete(r);
+	if (!rc && r->incomplete && !r->prefix)
+		return 1; /* killed before its first exit: maybe not even a board */
 	if (!rc)
 		rc = setup_disks_table(r);
 	if (rc)
@@ -251,7 +284,7 @@ int replay_setup_open(struct replay *r)
 			     r->o->device);
 		return -EINVAL;
 	}
-	rc = logread_cursors(&r->log, r->o->until, err, sizeof(err));
+	rc = logread_cursors(&r->log, setup_until(r), err, sizeof(err));
 	if (rc) {
 		replay_error(r, "%s: %s", r->o->db, err);
 		return rc;

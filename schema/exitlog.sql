@@ -17,6 +17,11 @@
 
 -- Key/value facts about the recording.  Keys written by `exitlog record`:
 --   schema_version   this file's version (an integer; readers refuse newer)
+--   complete         '0' from the start, '1' in the last commit of a clean
+--                    close: a '0' after the recorder ended means it was
+--                    killed (or failed) and the file holds a gapless prefix
+--                    1..max(exits.seq), no end-of-run keys and no summary
+--                    tables; readers warn and use that prefix
 --   tool_version     exitlog version that wrote the file
 --   kvm_api_version  KVM_GET_API_VERSION
 --   guest            path of the guest image as given

@@ -293,7 +293,9 @@ int store_copy_rows(struct store *dst, struct logread *src, const char *table,
 		if (is_meta) {
 			const char *k = (const char *)sqlite3_column_text(sel, 0);
 
-			if (!k || !strcmp(k, "schema_version") || (skip_meta && skip_meta(k)))
+			/* the destination's own: its version, its writer's close */
+			if (!k || !strcmp(k, "schema_version") || !strcmp(k, "complete") ||
+			    (skip_meta && skip_meta(k)))
 				continue;
 		}
 		for (int i = 0; i < ncol; i++)

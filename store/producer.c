@@ -51,10 +51,29 @@ static inline int slot_end(struct store_prod *s, struct ring_slot *sl,
 	return rc;
 }
 
+static int wait_committed(struct store *s, uint64_t target);
+
+/*
+ * The durability bound: a recorder killed at any moment loses at most the
+ * last ~100 ms of its exits.  The writer commits at least every 100 ms
+ * while it runs; but when it gets less CPU than the vCPU threads (a loaded
+ * host) the 1M-record rings would let the backlog grow to seconds.  So every
+ * LAG_MARK_NS of the exits' own t_ns each producer marks how many records
+ * all rings have published (wr_published), and before going on waits until
+ * the writer has committed that many as of the mark before last: nothing
+ * put more than 2 * LAG_MARK_NS of recording ago is left uncommitted.  A
+ * starved writer slows the guest instead.  Normally the mark is long
+ * committed and this costs one comparison per exit.  (The wait may happen
+ * under the dispatch lock: the writer never takes it.)
+ */
+#define LAG_MARK_NS (50 * 1000000ull)
+
 int store_prod_put_exit(struct store_prod *s, const struct rec_exit *r)
 {
 	struct ring_slot *sl = slot_begin(s, K_EXIT);
 	struct b_exit *e = (void *)sl->u;
+	uint64_t due = 0;
+	int rc;
 
 	sl->flags = 0;
 	e->seq = r->seq;
@@ -63,7 +82,17 @@ int store_prod_put_exit(struct store_prod *s, const struct rec_exit *r)
 	e->handle_ns = r->handle_ns;
 	e->vcpu = r->vcpu;
 	e->reason = r->reason;
-	return slot_end(s, sl, NULL, 0);
+	rc = ring_prod_publish(s->ring, sl, NULL, 0);
+	if ((int64_t)(r->t_ns - s->lag_t) >= (int64_t)LAG_MARK_NS) {
+		due = s->lag_pos[0];
+		s->lag_pos[0] = s->lag_pos[1];
+		s->lag_pos[1] = wr_published(s->s);
+		s->lag_t = r->t_ns;
+	}
+	prod_unlock(s);
+	if (!rc && due)
+		wait_committed(s->s, due); /* a write error is store_flush/close's to report */
+	return rc;
 }
 
 int store_prod_put_pio(struct store_prod *s, const struct rec_pio *r)
@@ -295,9 +324,9 @@ uint64_t store_records(const struct store *s)
 	return wr_published((struct store *)s);
 }
 
-int store_flush(struct store *s)
+/* Wait until the writer has committed the first `target` records. */
+static int wait_committed(struct store *s, uint64_t target)
 {
-	uint64_t target = wr_published(s);
 	int ret;
 
 	pthread_mutex_lock(&s->mu);
@@ -316,4 +345,9 @@ int store_flush(struct store *s)
 	ret = atomic_load(&s->failed) ? -EIO : 0;
 	pthread_mutex_unlock(&s->mu);
 	return ret;
+}
+
+int store_flush(struct store *s)
+{
+	return wait_committed(s, wr_published(s));
 }

@@ -3,7 +3,8 @@
  * the SQLite header, the file size against the page count the header
  * records (a truncated copy is refused at open, cheaply, without reading
  * the whole file), the meta table and a schema_version this binary
- * understands.  Also reads meta values.
+ * understands.  Also reads meta values, and tells a recording its writer
+ * never closed (killed mid-run: meta.complete still 0) from a finished one.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -236,6 +237,42 @@ int store_meta_get(sqlite3 *db, const char *key, char *buf, size_t len)
 	}
 	sqlite3_finalize(st);
 	return ret;
+}
+
+int store_incomplete(store_rdb *db, uint64_t *nexits)
+{
+	sqlite3_stmt *st = NULL;
+	char v[16];
+	int rc;
+
+	*nexits = 0;
+	rc = store_meta_get(db, "complete", v, sizeof(v));
+	if (rc == -ENOENT || (!rc && strcmp(v, "0")))
+		return 0; /* closed, or written before meta.complete existed */
+	if (rc)
+		return rc;
+	/* a killed writer leaves a gapless prefix: max(seq) is its length,
+	 * found in the b-tree without a scan */
+	if (sqlite3_prepare_v2(db, "SELECT coalesce(max(seq), 0) FROM exits", -1, &st,
+			       NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return -EIO;
+	}
+	*nexits = (uint64_t)sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return 1;
+}
+
+int store_incomplete_note(store_rdb *db, char *buf, size_t len)
+{
+	uint64_t n;
+	int rc = store_incomplete(db, &n);
+
+	if (rc == 1)
+		snprintf(buf, len, "warning: recording is incomplete (the recorder was killed "
+			 "or failed before closing it); using the %llu exits it holds",
+			 (unsigned long long)n);
+	return rc;
 }
 
 void store_close_ro(store_rdb *db)

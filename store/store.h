@@ -255,6 +255,25 @@ void store_close_ro(store_rdb *db);
 int store_meta_get(struct sqlite3 *db, const char *key, char *buf, size_t len);
 
 /*
+ * Was the recording left unfinished?  store_create() sets meta.complete to
+ * 0 and a clean store_close() sets it to 1 in its last commit, so 0 means
+ * the writer died (SIGKILL, a crash, power loss) or failed before closing:
+ * the database holds a gapless prefix 1..*nexits of the exits (rows of
+ * other tables may reach seq *nexits + 1, the exit that was being logged),
+ * no summary tables and no end-of-run meta (exit_count, end_reason, final
+ * disk hashes).  Returns 1 (incomplete, *nexits set), 0 (complete, or a
+ * recording older than the key), or -errno on a read error.
+ */
+int store_incomplete(store_rdb *db, uint64_t *nexits);
+
+/*
+ * store_incomplete(), and when it returns 1 the one-line warning readers
+ * print ("warning: recording is incomplete (...); using the N exits it
+ * holds") in buf.  Same return values.
+ */
+int store_incomplete_note(store_rdb *db, char *buf, size_t len);
+
+/*
  * Format one line (printf-style) into err, newlines and carriage returns
  * folded to spaces; a no-op when err is NULL or errlen is 0.
  */

@@ -27,7 +27,10 @@
  * of rows a second; a crash of exitlog loses nothing that was committed
  * (at most the last ~100 ms of records that were still in the ring or in
  * the open transaction), a power cut may lose the WAL frames since the
- * last checkpoint but never corrupts the file.  At close the WAL is folded
+ * last checkpoint but never corrupts the file.  meta.complete stays 0
+ * until a clean close's last commit (readers warn about a 0:
+ * store_incomplete()), and the file appears at its path only with its
+ * schema in it (create_file()).  At close the WAL is folded
  * back (journal_mode=DELETE) so the result is one self-contained file that
  * also opens read-only from read-only media.
  *
@@ -44,6 +47,7 @@
 #include <signal.h>
 #include <unistd.h>
 #include <stdarg.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -197,46 +201,114 @@ static void store_free(struct store *s)
 	free(s);
 }
 
-int store_create_opts(struct store **out, const char *path, bool force,
-		      const struct store_opts *o, char *err, size_t errlen)
+/*
+ * Build the schema (and meta.schema_version, meta.complete = 0) in a file
+ * of its own, `path`.new-PID, and only then link it to `path`: a recorder
+ * killed at any moment leaves either no database or one that opens, never
+ * an empty or half-created file.  link() fails on an existing `path`, which
+ * keeps the O_EXCL promise (an existing file is never touched).  A kill
+ * inside this function may leave the .new-PID file behind.
+ */
+static int create_file(const char *path, char *err, size_t errlen)
 {
-	const struct store_opts def = { 0 };
 	const char *schema = embedded_get("schema/exitlog.sql");
-	sigset_t all, old;
-	struct store *s;
-	char pragmas[256];
+	char *tmp = NULL, *msg = NULL, sql[192];
+	sqlite3 *db = NULL;
 	int fd, rc, ret;
 
-	*out = NULL;
-	if (!o)
-		o = &def;
 	if (!schema) {
 		seterr(err, errlen, "%s: schema/exitlog.sql is not built into this binary", path);
 		return -ENOENT;
 	}
-	if (force) {
-		ret = unlink_db(path, false, err, errlen);
-		if (ret)
-			return ret;
-	}
-	/* O_EXCL: an existing file is never touched */
-	fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (asprintf(&tmp, "%s.new-%d", path, (int)getpid()) < 0)
+		return -ENOMEM;
+	ret = unlink_db(tmp, false, err, errlen);
+	if (ret)
+		goto out;
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 	if (fd < 0) {
+		ret = -errno;
+		seterr(err, errlen, "%s: cannot create: %s", path, strerror(-ret));
+		goto out;
+	}
+	close(fd);
+	ret = -EIO;
+	rc = sqlite3_open_v2(tmp, &db, SQLITE_OPEN_READWRITE, NULL);
+	if (rc != SQLITE_OK) {
+		seterr(err, errlen, "%s: cannot open: %s", path,
+		       db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		goto out_unlink;
+	}
+	/* the page size is fixed for good by the first write (see below) */
+	snprintf(sql, sizeof(sql), "PRAGMA page_size=%d; BEGIN", PAGE_SIZE);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK ||
+	    sqlite3_exec(db, schema, NULL, NULL, &msg) != SQLITE_OK)
+		goto out_msg;
+	snprintf(sql, sizeof(sql),
+		 "INSERT INTO meta(key, value) VALUES ('schema_version', '%d'),"
+		 " ('complete', '0'); COMMIT", STORE_SCHEMA_VERSION);
+	if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+		goto out_msg;
+	if (sqlite3_close(db) != SQLITE_OK) {
+		seterr(err, errlen, "%s: creating the schema: %s", path, sqlite3_errmsg(db));
+		goto out_unlink;
+	}
+	db = NULL;
+	if (link(tmp, path)) {
 		ret = -errno;
 		if (ret == -EEXIST)
 			seterr(err, errlen, "%s: file exists (not replaced without force)", path);
 		else
 			seterr(err, errlen, "%s: cannot create: %s", path, strerror(-ret));
-		return ret;
+		goto out_unlink;
 	}
-	close(fd);
+	ret = 0;
+	goto out_unlink;
+out_msg:
+	seterr(err, errlen, "%s: creating the schema: %s", path,
+	       msg ? msg : sqlite3_errmsg(db));
+out_unlink:
+	sqlite3_free(msg);
+	if (db)
+		sqlite3_close_v2(db);
+	unlink_db(tmp, false, NULL, 0);
+out:
+	free(tmp);
+	return ret;
+}
+
+int store_create_opts(struct store **out, const char *path, bool force,
+		      const struct store_opts *o, char *err, size_t errlen)
+{
+	const struct store_opts def = { 0 };
+	sigset_t all, old;
+	struct store *s;
+	struct stat sb;
+	char pragmas[256];
+	int rc, ret;
+
+	*out = NULL;
+	if (!o)
+		o = &def;
+	if (force) {
+		ret = unlink_db(path, false, err, errlen);
+		if (ret)
+			return ret;
+	}
+	/* the early answer; create_file()'s link() is the one that counts */
+	if (lstat(path, &sb) == 0) {
+		seterr(err, errlen, "%s: file exists (not replaced without force)", path);
+		return -EEXIST;
+	}
+	/* orphans a new database must not pick up: SQLite would replay a
+	 * stale -wal or -journal into it */
 	ret = unlink_db(path, true, err, errlen);
 	if (ret)
-		goto err_unlink;
+		return ret;
 
 	ret = -ENOMEM;
 	if (posix_memalign((void **)&s, 64, sizeof(*s)))
-		goto err_unlink;
+		return ret;
 	memset(s, 0, sizeof(*s));
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_mutex_init(&s->db_mu, NULL);
@@ -247,8 +319,10 @@ int store_create_opts(struct store **out, const char *path, bool force,
 	if (s->batch > BATCH_MAX)
 		s->batch = BATCH_MAX;
 	s->path = strdup(path);
-	if (!s->path)
-		goto err_free;
+	if (!s->path) {
+		store_free(s);
+		return ret;
+	}
 	ret = ring_create(&s->main.ring, o->ring_records ? o->ring_records : STORE_RING_RECORDS,
 			  o->side_bytes ? o->side_bytes : STORE_SIDE_BYTES);
 	if (!ret) {
@@ -266,10 +340,16 @@ int store_create_opts(struct store **out, const char *path, bool force,
 	if (ret) {
 		seterr(err, errlen, "%s: cannot allocate the record ring: %s", path,
 		       strerror(-ret));
-		goto err_free;
+		store_free(s);
+		return ret;
 	}
 	s->min_pass = s->main.ring->nslots / 4 < PASS_MAX ? s->main.ring->nslots / 4 : PASS_MAX;
 
+	ret = create_file(path, err, errlen);
+	if (ret) {
+		store_free(s);
+		return ret;
+	}
 	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		seterr(err, errlen, "%s: cannot open: %s", path,
@@ -295,25 +375,17 @@ int store_create_opts(struct store **out, const char *path, bool force,
 	 * over more memory).
 	 */
 	snprintf(pragmas, sizeof(pragmas),
-		 "PRAGMA page_size=%d; PRAGMA journal_mode=WAL;"
-		 " PRAGMA synchronous=NORMAL; PRAGMA cache_size=-%d;",
-		 PAGE_SIZE, CACHE_KIB);
+		 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA cache_size=-%d;",
+		 CACHE_KIB);
 	ret = exec_or_err(s, pragmas, "setting up", err, errlen);
 	if (ret)
 		goto err_free;
-	ret = exec_or_err(s, "BEGIN", "creating the schema", err, errlen);
-	if (!ret)
-		ret = exec_or_err(s, schema, "creating the schema", err, errlen);
+	/* the summary tables the writer keeps (wsum.c), empty */
+	ret = exec_or_err(s, "BEGIN", "creating the summary tables", err, errlen);
 	if (!ret)
 		ret = wr_sum_init(s, err, errlen);
-	if (!ret) {
-		char sql[128];
-
-		snprintf(sql, sizeof(sql),
-			 "INSERT INTO meta(key, value) VALUES ('schema_version', '%d');"
-			 " COMMIT", STORE_SCHEMA_VERSION);
-		ret = exec_or_err(s, sql, "creating the schema", err, errlen);
-	}
+	if (!ret)
+		ret = exec_or_err(s, "COMMIT", "creating the summary tables", err, errlen);
 	if (ret)
 		goto err_free;
 	ret = wr_prepare_all(s, err, errlen);
@@ -341,7 +413,6 @@ int store_create_opts(struct store **out, const char *path, bool force,
 
 err_free:
 	store_free(s);
-err_unlink:
 	unlink_db(path, false, NULL, 0);
 	return ret;
 }
@@ -385,6 +456,18 @@ static void close_extras(struct store *s)
 	wr_sum_close(s, &rebuilt);
 }
 
+/* The last commit of a clean close: meta.complete 0 -> 1.  A recording
+ * whose writer was killed (or failed) keeps the 0 of store_create(). */
+static void close_mark_complete(struct store *s)
+{
+	char *msg = NULL;
+
+	if (sqlite3_exec(s->db, "UPDATE meta SET value = '1' WHERE key = 'complete'",
+			 NULL, NULL, &msg) != SQLITE_OK)
+		store_fail(s, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+	sqlite3_free(msg);
+}
+
 /* Fold the WAL back into the file: no -wal/-shm remain. */
 static void close_wal(struct store *s)
 {
@@ -419,6 +502,8 @@ int store_close(struct store *s)
 	wr_finalize_all(s);
 	if (!atomic_load(&s->failed))
 		close_extras(s);
+	if (!atomic_load(&s->failed))
+		close_mark_complete(s);
 	wr_sum_free(s);
 	close_wal(s);
 	ret = atomic_load(&s->failed) ? -EIO : 0;

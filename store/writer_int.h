@@ -135,6 +135,9 @@ struct store_prod {
 	struct store *s;
 	uint16_t idx;
 	char name[24];                /* "vcpu0": meta.ring_waits.<name> */
+	uint64_t lag_t;               /* t_ns of the last lag mark (producer.c) */
+	uint64_t lag_pos[2];          /* records published (all rings) at the
+				       * last two marks */
 };
 
 struct store {
