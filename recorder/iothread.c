@@ -17,6 +17,7 @@
 
 struct io_req {
 	struct io_req *next;
+	struct io_req *rnext;  /* in io->run: started, not yet delivered */
 	struct blk_req r;
 	void *buf;
 	uint64_t tag;
@@ -29,7 +30,8 @@ struct iothread {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;       /* queue changed, a request finished, stop */
 	struct io_req *head, **tail; /* not started, in submission order */
-	unsigned running;        /* started, not yet delivered */
+	struct io_req *run;      /* started, not yet delivered */
+	unsigned running;        /* how many */
 	bool flush_running;
 	unsigned inflight, max_inflight; /* submitted, not delivered */
 	bool stop;
@@ -95,12 +97,33 @@ int iothread_submit(struct iothread *io, const struct blk_req *r, void *buf,
 	return 0;
 }
 
-/* The queue head may start now (the flush barrier); under mu. */
+/* a and b touch a common sector of one disk, and one of them writes it */
+static bool io_conflict(const struct blk_req *a, const struct blk_req *b)
+{
+	if (a->disk != b->disk || (a->op != BLK_OP_WRITE && b->op != BLK_OP_WRITE))
+		return false;
+	return a->sector < b->sector + b->nsectors && b->sector < a->sector + a->nsectors;
+}
+
+/*
+ * The queue head may start now; under mu.  A flush is a barrier.  And a
+ * request that conflicts with one still running (overlapping sectors, one
+ * of them a write) waits until that one is delivered: then the order in
+ * which the backend saw them is the order of their completion events, the
+ * order the replayer carries them out in (a read racing a write to the
+ * same sectors would otherwise return what the live timing gave, and the
+ * replay could not reproduce it).
+ */
 static bool io_can_start(const struct iothread *io)
 {
 	if (!io->head || io->flush_running)
 		return false;
-	return io->head->r.op != BLK_OP_FLUSH || io->running == 0;
+	if (io->head->r.op == BLK_OP_FLUSH)
+		return io->running == 0;
+	for (const struct io_req *q = io->run; q; q = q->rnext)
+		if (io_conflict(&io->head->r, &q->r))
+			return false;
+	return true;
 }
 
 /* Take request i off the queue (under mu). */
@@ -117,6 +140,8 @@ static struct io_req *io_take(struct iothread *io, unsigned i)
 	if (io->tail == &q->next)
 		io->tail = p;
 	io->running++;
+	q->rnext = io->run;
+	io->run = q;
 	if (q->r.op == BLK_OP_FLUSH)
 		io->flush_running = true;
 	return q;
@@ -183,6 +208,11 @@ static void io_finish(struct iothread *io, struct io_req *q)
 
 	io_deliver(io, q, status, hostlive_clock() - t0);
 	pthread_mutex_lock(&io->mu);
+	for (struct io_req **p = &io->run; *p; p = &(*p)->rnext)
+		if (*p == q) {
+			*p = q->rnext;
+			break;
+		}
 	io->running--;
 	io->inflight--;
 	if (q->r.op == BLK_OP_FLUSH)
