@@ -145,12 +145,16 @@ static int board_add_fixed(struct board *b, const struct board_config *cfg)
 			    acpi_pm_regname, pm, "acpi");
 }
 
-/* A modern virtio-pci function: the transport owns the device. */
-static int board_add_vblk_modern(struct board *b, int disk, uint64_t sectors, int slot)
+/*
+ * A virtio-blk disk on its PCI slot: the legacy function (IO BAR) or, with
+ * `modern`, a modern virtio-pci function (MMIO BAR) whose transport owns
+ * the device.  Either way b->disk_vblk[disk] is the model (completions).
+ */
+static int board_add_vblk(struct board *b, int disk, uint64_t sectors, int slot, bool modern)
 {
 	const struct vblk_slot *s;
 	struct pci_function_desc d;
-	struct virtio_pci_modern *m;
+	struct virtio_pci_modern *m = NULL;
 	struct virtio_blk *vb;
 	int rc;
 
@@ -160,48 +164,35 @@ static int board_add_vblk_modern(struct board *b, int disk, uint64_t sectors, in
 	vb = virtio_blk_create(s->name, disk, sectors, s->irq);
 	if (!vb)
 		return -ENOMEM;
-	m = vpci_modern_create(vb);
-	if (!m) {
-		virtio_blk_destroy(vb);
-		return -ENOMEM;
+	if (modern) {
+		m = vpci_modern_create(vb);
+		if (!m) {
+			virtio_blk_destroy(vb);
+			return -ENOMEM;
+		}
 	}
-	if (!board_add(b, s->name, "virtio-blk", s->irq, disk, m, vpm_destroy_v, vpm_reset_v)) {
-		vpci_modern_destroy(m);
+	if (!board_add(b, s->name, "virtio-blk", s->irq, disk, m ? (void *)m : (void *)vb,
+		       m ? vpm_destroy_v : vblk_destroy_v, m ? vpm_reset_v : vblk_reset_v)) {
+		if (m)
+			vpci_modern_destroy(m);
+		else
+			virtio_blk_destroy(vb);
 		return -E2BIG;
 	}
 	b->disk_dev[disk] = s->name;
-	vpci_modern_pci_desc(m, s->mem, &d);
+	b->disk_vblk[disk] = vb;
+	if (m)
+		vpci_modern_pci_desc(m, s->mem, &d);
+	else
+		virtio_blk_pci_desc(vb, s->io, &d);
 	rc = pci_add_function(b->pci, 1 + slot, &d);
-	if (!rc)
-		rc = bus_register(&b->bus, BUS_MMIO, s->mem, VPCI_MODERN_BAR_SIZE, vpci_modern_mmio,
-				  vpci_modern_regname, m, s->name);
-	return rc;
-}
-
-static int board_add_vblk(struct board *b, int disk, uint64_t sectors, int slot)
-{
-	const struct vblk_slot *s;
-	struct pci_function_desc d;
-	struct virtio_blk *vb;
-	int rc;
-
-	if (slot >= (int)(sizeof(vblk_slots) / sizeof(vblk_slots[0])))
-		return -E2BIG;
-	s = &vblk_slots[slot];
-	vb = virtio_blk_create(s->name, disk, sectors, s->irq);
-	if (!vb)
-		return -ENOMEM;
-	if (!board_add(b, s->name, "virtio-blk", s->irq, disk, vb, vblk_destroy_v, vblk_reset_v)) {
-		virtio_blk_destroy(vb);
-		return -E2BIG;
-	}
-	b->disk_dev[disk] = s->name;
-	virtio_blk_pci_desc(vb, s->io, &d);
-	rc = pci_add_function(b->pci, 1 + slot, &d);
-	if (!rc)
-		rc = bus_register(&b->bus, BUS_PIO, s->io, VIRTIO_BLK_IO_SIZE, virtio_blk_io,
-				  virtio_blk_regname, vb, s->name);
-	return rc;
+	if (rc)
+		return rc;
+	if (m)
+		return bus_register(&b->bus, BUS_MMIO, s->mem, VPCI_MODERN_BAR_SIZE,
+				    vpci_modern_mmio, vpci_modern_regname, m, s->name);
+	return bus_register(&b->bus, BUS_PIO, s->io, VIRTIO_BLK_IO_SIZE, virtio_blk_io,
+			    virtio_blk_regname, vb, s->name);
 }
 
 static int board_add_ide(struct board *b, int disk, uint64_t sectors, int slot)
@@ -246,10 +237,10 @@ int board_create(struct board *b, const struct board_config *cfg)
 			rc = board_add_ide(b, i, cfg->disks[i].sectors, nide++);
 			break;
 		case DISK_VIRTIO:
-			rc = board_add_vblk(b, i, cfg->disks[i].sectors, nvblk++);
+			rc = board_add_vblk(b, i, cfg->disks[i].sectors, nvblk++, false);
 			break;
 		case DISK_VIRTIO_MODERN:
-			rc = board_add_vblk_modern(b, i, cfg->disks[i].sectors, nvblk++);
+			rc = board_add_vblk(b, i, cfg->disks[i].sectors, nvblk++, true);
 			break;
 		default:
 			rc = -EOPNOTSUPP;
@@ -287,22 +278,11 @@ const struct board_dev *board_find(const struct board *b, const char *name)
 	return NULL;
 }
 
-/* The virtio_blk model of a virtio-blk device, under either transport: the
- * legacy device's state is the model itself, the modern one's state is its
- * transport (told apart by the destructor board_add_vblk_modern() gave). */
-static struct virtio_blk *board_vblk(const struct board_dev *d)
-{
-	if (!d || strcmp(d->kind, "virtio-blk"))
-		return NULL;
-	if (d->destroy == vpm_destroy_v)
-		return vpci_modern_dev(d->state);
-	return d->state;
-}
-
 int board_blk_complete(struct board *b, const struct host *h, const char *device,
 		       uint64_t tag, int status)
 {
-	struct virtio_blk *vb = board_vblk(device ? board_find(b, device) : NULL);
+	const struct board_dev *d = device ? board_find(b, device) : NULL;
+	struct virtio_blk *vb = d && d->disk >= 0 ? b->disk_vblk[d->disk] : NULL;
 
 	if (!vb)
 		return -ENODEV;

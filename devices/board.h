@@ -46,6 +46,8 @@ struct board_config {
 };
 
 /* One device model instance on the board. */
+struct virtio_blk;
+
 struct board_dev {
 	const char *name;  /* "com1", "ata0", ... (static) */
 	const char *kind;  /* "uart16550", "ata", "i8042" */
@@ -61,6 +63,7 @@ struct board {
 	int ndevs;
 	struct board_dev devs[BOARD_MAX_DEVS];
 	const char *disk_dev[BOARD_MAX_DISKS]; /* device name per disk */
+	struct virtio_blk *disk_vblk[BOARD_MAX_DISKS]; /* its virtio-blk model, or NULL */
 	struct pci *pci;                       /* the host bridge (owned by devs[]) */
 };
 
