@@ -169,7 +169,6 @@ static int vcpus_result(struct vcpus *all, struct run_result *res)
 		rc = t->done < 0 ? t->done : 0;
 		break;
 	}
-	res->exits = all->d.seq;
 	return rc;
 }
 
@@ -252,12 +251,10 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 	/* requests in flight finish and are delivered as events after the last
 	 * exit: their writes reach the image and the log has them */
 	iothread_drain(hl->io);
-	if (rc) {
+	if (rc)
 		res->end = RUN_END_ERROR;
-		res->exits = all.d.seq;
-	} else {
+	else
 		rc = vcpus_result(&all, res);
-	}
 	if (rc >= 0 && hl->log_err) {
 		rc = hl->log_err;
 		res->end = RUN_END_ERROR;
