@@ -97,12 +97,16 @@ int iothread_submit(struct iothread *io, const struct blk_req *r, void *buf,
 	return 0;
 }
 
-/* a and b touch a common sector of one disk, and one of them writes it */
-static bool io_conflict(const struct blk_req *a, const struct blk_req *b)
+bool iothread_conflict(const struct blk_req *a, const struct blk_req *b)
 {
 	if (a->disk != b->disk || (a->op != BLK_OP_WRITE && b->op != BLK_OP_WRITE))
 		return false;
-	return a->sector < b->sector + b->nsectors && b->sector < a->sector + a->nsectors;
+	if (!a->nsectors || !b->nsectors)
+		return false;
+	/* without a + n, which a hostile sector near 2^64 would wrap */
+	if (a->sector <= b->sector)
+		return b->sector - a->sector < a->nsectors;
+	return a->sector - b->sector < b->nsectors;
 }
 
 /*
@@ -121,7 +125,7 @@ static bool io_can_start(const struct iothread *io)
 	if (io->head->r.op == BLK_OP_FLUSH)
 		return io->running == 0;
 	for (const struct io_req *q = io->run; q; q = q->rnext)
-		if (io_conflict(&io->head->r, &q->r))
+		if (iothread_conflict(&io->head->r, &q->r))
 			return false;
 	return true;
 }

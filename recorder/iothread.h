@@ -23,6 +23,7 @@
 #ifndef EXITLOG_IOTHREAD_H
 #define EXITLOG_IOTHREAD_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "devices/board.h"
@@ -62,6 +63,15 @@ unsigned iothread_max_inflight(struct iothread *io);
  * log has their events).  Call without the dispatch lock.
  */
 void iothread_drain(struct iothread *io);
+/*
+ * The overlap half of the start rule (exported for its unit test): true
+ * when a and b touch a common sector of one disk and one of them writes
+ * it.  A request that conflicts with a running one does not start until
+ * that one is delivered, so the backend sees them in the order of their
+ * completion events, which is the order replay carries them out in.
+ * Flushes are not judged here (a flush is a barrier of its own).
+ */
+bool iothread_conflict(const struct blk_req *a, const struct blk_req *b);
 /* Drain, stop the workers and free.  NULL is a no-op. */
 void iothread_destroy(struct iothread *io);
 
