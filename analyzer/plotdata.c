@@ -183,9 +183,12 @@ static int load_keys(sqlite3 *db, const char *query, int is_pio, struct pd_key *
 		ret = analyzer_step_err(db, err, errlen);
 	sqlite3_finalize(st);
 	if (!ret) {
-		qsort(all, n, sizeof(*all), by_n);
+		/* qsort and memcpy take no NULL, even for 0 rows (UBSan) */
+		if (n)
+			qsort(all, n, sizeof(*all), by_n);
 		*nout = n < PD_TOP ? (int)n : PD_TOP;
-		memcpy(out, all, *nout * sizeof(*out));
+		if (*nout)
+			memcpy(out, all, *nout * sizeof(*out));
 	}
 	free(all);
 	return ret;

@@ -234,7 +234,7 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 		}
 		t->started = true;
 		all.running++;
-		snprintf(name, sizeof(name), "exitlog-vcpu%d", i);
+		snprintf(name, sizeof(name), "exitlog-vcpu%u", (unsigned char)i); /* 15 chars at most */
 		pthread_setname_np(t->tid, name);
 	}
 	pthread_mutex_unlock(&all.mu);
