@@ -1,0 +1,266 @@
+/*
+ * wdevacc.c - sum_devacc, the accesses of claimed devices packed per
+ * device (format: store/devacc.h), kept by the writer like the other
+ * summaries (wsum.c pairs each access with its exit and hands it here;
+ * wsum_write.c calls wr_devacc_flush() before each commit), and rebuilt
+ * from the raw tables when the writer could not keep it
+ * (wr_devacc_rebuild(), store_rebuild_devacc()).
+ *
+ * At every commit sum_devacc holds exactly the rows of
+ *   pio/mmio JOIN exits ON seq WHERE device IS NOT NULL
+ * that are committed, in seq order per device; so its record count equals
+ * the claimed rows of sum_pio and sum_mmio, which is how readers tell it
+ * is complete (analyzer/iopath_fast.c).  An access that cannot be appended
+ * in order (its seq not above the device's last one, an is_write other
+ * than 0/1) or a buffer that cannot grow makes the writer delete the rows
+ * at the next commit and stop; close rebuilds them.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store/wsum_int.h"
+
+#define DV_CHUNK 4096     /* records per row in a rebuild */
+
+static int dv_grow(struct dvbuf *b)
+{
+	size_t cap = b->cap ? 2 * b->cap : 4096;
+	uint8_t *n = realloc(b->b, cap);
+
+	if (!n)
+		return -ENOMEM;
+	b->b = n;
+	b->cap = cap;
+	return 0;
+}
+
+/* Append r to b; -ENOMEM, or -EPROTO when r is not after b's last seq. */
+static int dv_append(struct dvbuf *b, const struct devacc_rec *r)
+{
+	if (r->seq <= b->last || (b->n && r->seq <= b->prev.seq))
+		return -EPROTO;
+	if (b->cap - b->len < DEVACC_REC_MAX && dv_grow(b))
+		return -ENOMEM;
+	b->len = (size_t)(devacc_encode(b->b + b->len, &b->prev, r) - b->b);
+	if (!b->n++)
+		b->first = r->seq;
+	return 0;
+}
+
+void wr_devacc_add(struct wsum *w, const struct acc *a, const struct recent *e)
+{
+	struct devacc_rec r = {
+		.seq = (int64_t)a->seq, .addr = (int64_t)a->addr, .bytes = a->bytes,
+		.t_ns = e->t, .guest_ns = e->g, .handle_ns = e->h, .byte0 = a->byte0,
+		.flags = (uint8_t)((a->is_write ? DEVACC_F_WRITE : 0) |
+				   (a->t == T_MMIO ? DEVACC_F_MMIO : 0) |
+				   (a->has_b0 ? DEVACC_F_BYTE0 : 0)),
+	};
+
+	if (!w->dv_exact)
+		return;
+	if (a->is_write > 1 || r.seq < 1 || dv_append(&w->dv[a->dev], &r))
+		w->dv_exact = false;
+}
+
+/* One row of b's records under `device`; b emptied. */
+static int dv_write(sqlite3_stmt *st, const char *device, struct dvbuf *b)
+{
+	int rc;
+
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, b->first);
+	sqlite3_bind_int64(st, 3, b->prev.seq);
+	sqlite3_bind_int64(st, 4, b->n);
+	sqlite3_bind_blob64(st, 5, b->b, b->len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	b->last = b->prev.seq;
+	b->len = 0;
+	b->n = 0;
+	memset(&b->prev, 0, sizeof(b->prev));
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int wr_devacc_flush(struct wsum *w)
+{
+	int rc;
+
+	if (w->dv_dropped)
+		return 0;
+	if (!w->dv_exact) {
+		/* the rows no longer match sum_pio/sum_mmio: readers skip them */
+		w->dv_dropped = true;
+		rc = sqlite3_step(w->dv_drop);
+		sqlite3_reset(w->dv_drop);
+		return rc == SQLITE_DONE ? 0 : -EIO;
+	}
+	for (int d = 1; d <= w->ndev; d++)
+		if (w->dv[d].n && dv_write(w->dv_ins, w->dev[d], &w->dv[d]))
+			return -EIO;
+	return 0;
+}
+
+static int dv_prepare(sqlite3 *db, sqlite3_stmt **ins, sqlite3_stmt **drop)
+{
+	if (sqlite3_prepare_v3(db, "INSERT INTO sum_devacc(device, first_seq, last_seq, n, recs)"
+			       " VALUES (?,?,?,?,?)", -1, SQLITE_PREPARE_PERSISTENT, ins,
+			       NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v3(db, "DELETE FROM sum_devacc", -1, 0, drop, NULL) != SQLITE_OK)
+		return -EIO;
+	return 0;
+}
+
+int wr_devacc_init(struct store *s, struct wsum *w)
+{
+	return dv_prepare(s->db, &w->dv_ins, &w->dv_drop);
+}
+
+void wr_devacc_free(struct wsum *w)
+{
+	sqlite3_finalize(w->dv_ins);
+	sqlite3_finalize(w->dv_drop);
+	for (int d = 0; d <= SUM_DEVS; d++)
+		free(w->dv[d].b);
+}
+
+/* ------------------------------------------------------------------ */
+/* the rebuild from the raw tables */
+
+/* The claimed accesses with their exits' times, in seq order; a row whose
+ * values the format cannot carry exactly as iopath's queries read them
+ * (data not a blob, non-integer numbers, is_write not 0/1) has ok = 0. */
+static const char rebuild_sql[] =
+	"SELECT seq, device, addr, is_write, bytes, b0, t_ns, guest_ns, handle_ns, mmio,"
+	" typeof(device) = 'text' AND typeof(addr) = 'integer' AND is_write IN (0, 1)"
+	"  AND typeof(is_write) = 'integer' AND typeof(bytes) = 'integer' AND dt = 'blob'"
+	"  AND typeof(t_ns) = 'integer' AND typeof(guest_ns) IN ('integer', 'null')"
+	"  AND typeof(handle_ns) IN ('integer', 'null') AS ok FROM ("
+	" SELECT p.seq, p.device, p.port AS addr, p.is_write, p.size * p.count AS bytes,"
+	"  substr(p.data, 1, 1) AS b0, typeof(p.data) AS dt, e.t_ns, e.guest_ns, e.handle_ns,"
+	"  0 AS mmio FROM pio p JOIN exits e ON e.seq = p.seq WHERE p.device IS NOT NULL"
+	" UNION ALL"
+	" SELECT m.seq, m.device, m.gpa, m.is_write, m.len, substr(m.data, 1, 1), typeof(m.data),"
+	"  e.t_ns, e.guest_ns, e.handle_ns, 1 FROM mmio m JOIN exits e ON e.seq = m.seq"
+	"  WHERE m.device IS NOT NULL)"
+	" ORDER BY seq, mmio";
+
+struct rb_dev {
+	char *name;
+	struct dvbuf b;
+};
+
+int wr_devacc_rebuild(sqlite3 *db, char *err, size_t errlen)
+{
+	sqlite3_stmt *q = NULL, *ins = NULL, *drop = NULL;
+	struct rb_dev *devs = NULL;
+	int ndevs = 0, rc = SQLITE_DONE, ret = 0;
+	int64_t last = 0;
+
+	if (dv_prepare(db, &ins, &drop) ||
+	    sqlite3_prepare_v2(db, rebuild_sql, -1, &q, NULL) != SQLITE_OK) {
+		ret = -EIO;
+		goto out;
+	}
+	if (sqlite3_step(drop) != SQLITE_DONE) {
+		ret = -EIO;
+		goto out;
+	}
+	sqlite3_reset(drop);
+	while (!ret && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *name = (const char *)sqlite3_column_text(q, 1);
+		struct devacc_rec r = {
+			.seq = sqlite3_column_int64(q, 0), .addr = sqlite3_column_int64(q, 2),
+			.bytes = sqlite3_column_int64(q, 4), .t_ns = sqlite3_column_int64(q, 6),
+			.guest_ns = sqlite3_column_int64(q, 7),
+			.handle_ns = sqlite3_column_int64(q, 8),
+		};
+		int d;
+
+		if (!sqlite3_column_int(q, 10) || r.seq <= last) {
+			ret = -EPROTO;    /* odd values, or a pio and an mmio row on one seq */
+			break;
+		}
+		last = r.seq;
+		if (sqlite3_column_int(q, 3))
+			r.flags |= DEVACC_F_WRITE;
+		if (sqlite3_column_int(q, 9))
+			r.flags |= DEVACC_F_MMIO;
+		if (sqlite3_column_bytes(q, 5) > 0) {
+			r.flags |= DEVACC_F_BYTE0;
+			r.byte0 = *(const uint8_t *)sqlite3_column_blob(q, 5);
+		}
+		for (d = 0; d < ndevs && strcmp(devs[d].name, name); d++)
+			;
+		if (d == ndevs) {
+			struct rb_dev *n = realloc(devs, (size_t)(ndevs + 1) * sizeof(*n));
+
+			if (!n) {
+				ret = -ENOMEM;
+				break;
+			}
+			devs = n;
+			memset(&devs[d], 0, sizeof(devs[d]));
+			ndevs++;
+			if (!(devs[d].name = strdup(name))) {
+				ret = -ENOMEM;
+				break;
+			}
+		}
+		ret = dv_append(&devs[d].b, &r);
+		if (!ret && devs[d].b.n == DV_CHUNK)
+			ret = dv_write(ins, devs[d].name, &devs[d].b);
+	}
+	if (!ret && rc != SQLITE_DONE)
+		ret = -EIO;
+	for (int d = 0; !ret && d < ndevs; d++)
+		if (devs[d].b.n)
+			ret = dv_write(ins, devs[d].name, &devs[d].b);
+	if (ret == -EPROTO || ret == -ENOMEM) {
+		/* no partial rows: readers then use the raw tables */
+		if (sqlite3_step(drop) != SQLITE_DONE)
+			ret = -EIO;
+	}
+out:
+	if (ret == -EIO)
+		snprintf(err, errlen, "sum_devacc: %s", sqlite3_errmsg(db));
+	else if (ret)
+		snprintf(err, errlen, "sum_devacc: %s", ret == -EPROTO
+			 ? "the raw rows cannot be packed (left empty)" : strerror(-ret));
+	for (int d = 0; d < ndevs; d++) {
+		free(devs[d].name);
+		free(devs[d].b.b);
+	}
+	free(devs);
+	sqlite3_finalize(q);
+	sqlite3_finalize(ins);
+	sqlite3_finalize(drop);
+	return ret;
+}
+
+int store_rebuild_devacc(const char *path, char *err, size_t errlen)
+{
+	sqlite3 *db = NULL;
+	int ret = -EIO;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: cannot open: %s", path,
+			 db ? sqlite3_errmsg(db) : "out of memory");
+		goto out;
+	}
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		goto out;
+	}
+	ret = wr_devacc_rebuild(db, err, errlen);
+	if (ret != -EIO && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
+		ret = -EIO;
+	}
+out:
+	sqlite3_close(db);
+	return ret;
+}
