@@ -30,7 +30,7 @@ struct reg {
 };
 
 struct fdev {
-	sqlite3_stmt *st;           /* this device's blobs in rowid order */
+	sqlite3_stmt *st;           /* this device's blobs in seq order */
 	const uint8_t *p, *end;     /* the current blob (valid until the next step) */
 	struct devacc_rec r;        /* the decoder's state: the last record */
 	int64_t last;               /* the last seq of the device (order check) */
@@ -203,7 +203,7 @@ int iopath_fast_open(sqlite3 *db, const struct iopath_data *d, struct iopath_fas
 
 		f->ndevs++;
 		if (sqlite3_prepare_v2(db, "SELECT recs FROM sum_devacc WHERE device = ?1"
-				       " ORDER BY rowid", -1, &v->st, NULL) != SQLITE_OK ||
+				       " ORDER BY first_seq", -1, &v->st, NULL) != SQLITE_OK ||
 		    sqlite3_bind_text(v->st, 1, d->devs[i].name, -1, SQLITE_STATIC) != SQLITE_OK)
 			ret = -EIO;
 		else

@@ -81,17 +81,19 @@ CREATE TABLE IF NOT EXISTS sum_timeline (
 -- exit's times, packed per device: what `exitlog iopath` reads instead of
 -- joining pio, mmio, exits and registers row by row.  recs holds n records
 -- of a varint format (store/devacc.h: seq, pio/mmio, address, is_write,
--- bytes, first data byte, t_ns, guest_ns, handle_ns); a device's records
--- are in seq order over its rows in rowid order.  The writer appends a row
--- per device and commit; this file only empties the table (it cannot pack
--- blobs): `exitlog` rebuilds it at close, and readers use it only when its
--- record count equals the claimed rows of sum_pio and sum_mmio.
+-- bytes, first data byte, t_ns, guest_ns, handle_ns).  A row holds one
+-- device's records of a range of 4096 seqs (first_seq / 4096), in seq
+-- order.  The writer keeps it as rows arrive; this file only empties the
+-- table (it cannot pack blobs): `exitlog` rebuilds it at close when needed,
+-- and readers use it only when its record count equals the claimed rows of
+-- sum_pio and sum_mmio.
 CREATE TABLE IF NOT EXISTS sum_devacc (
     device    TEXT NOT NULL,        -- pio.device / mmio.device
     first_seq INTEGER NOT NULL,     -- seq of the first record
     last_seq  INTEGER NOT NULL,     -- seq of the last record
     n         INTEGER NOT NULL,     -- records
-    recs      BLOB NOT NULL
+    recs      BLOB NOT NULL,
+    PRIMARY KEY (device, first_seq)
 );
 
 -- What the summary covers.  Keys: exits_max_seq, pio_max_seq,

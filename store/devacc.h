@@ -15,8 +15,9 @@
  *   byte0    one raw byte, only with DEVACC_F_BYTE0 (the data's first byte)
  *   t_ns     z(t_ns - previous t_ns of the blob; 0 before the first)
  *   guest_ns z(guest_ns), handle_ns z(handle_ns)   (a NULL time is 0)
- * Within a device, records are in strictly increasing seq order over its
- * blobs in rowid order.
+ * A row (blob) holds one device's records of the seqs
+ * [k * DEVACC_CHUNK_SEQS, (k + 1) * DEVACC_CHUNK_SEQS), in strictly
+ * increasing seq order; so the rows depend on the raw tables only.
  */
 #ifndef EXITLOG_STORE_DEVACC_H
 #define EXITLOG_STORE_DEVACC_H
@@ -29,6 +30,7 @@
 #define DEVACC_F_BYTE0 0x04   /* byte0 present (else the data was empty) */
 #define DEVACC_F_ADDR  0x08   /* addr present (else the previous record's) */
 #define DEVACC_REC_MAX 64     /* the longest encoded record */
+#define DEVACC_CHUNK_SEQS 4096 /* the seq range of one row */
 
 struct devacc_rec {
 	int64_t seq, addr, bytes, t_ns, guest_ns, handle_ns;

@@ -8,7 +8,10 @@
  *
  * At every commit sum_devacc holds exactly the rows of
  *   pio/mmio JOIN exits ON seq WHERE device IS NOT NULL
- * that are committed, in seq order per device; so its record count equals
+ * that are committed, in seq order per device, one row per device and
+ * range of DEVACC_CHUNK_SEQS seqs (the row of the range being filled is
+ * rewritten at each commit), so its rows are a function of the raw tables
+ * alone, whatever the commits were; and its record count equals
  * the claimed rows of sum_pio and sum_mmio, which is how readers tell it
  * is complete (analyzer/iopath_fast.c).  An access that cannot be appended
  * in order (its seq not above the device's last one, an is_write other
@@ -23,8 +26,6 @@
 
 #include "store/wsum_int.h"
 
-#define DV_CHUNK 4096     /* records per row in a rebuild */
-
 static int dv_grow(struct dvbuf *b)
 {
 	size_t cap = b->cap ? 2 * b->cap : 4096;
@@ -37,16 +38,48 @@ static int dv_grow(struct dvbuf *b)
 	return 0;
 }
 
-/* Append r to b; -ENOMEM, or -EPROTO when r is not after b's last seq. */
-static int dv_append(struct dvbuf *b, const struct devacc_rec *r)
+/* Write b's chunk as its row under `device` (replacing the row an earlier
+ * commit wrote of it); b keeps its records. */
+static int dv_write(sqlite3_stmt *st, const char *device, struct dvbuf *b)
 {
-	if (r->seq <= b->last || (b->n && r->seq <= b->prev.seq))
+	int rc;
+
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, b->first);
+	sqlite3_bind_int64(st, 3, b->prev.seq);
+	sqlite3_bind_int64(st, 4, b->n);
+	sqlite3_bind_blob64(st, 5, b->b, b->len, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	b->dirty = false;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/*
+ * Append r to device's buffer b (st: the row insert).  A record of the
+ * next DEVACC_CHUNK_SEQS range first writes the finished chunk (when not
+ * yet written as it is) and starts a new one.  0; -EPROTO when r does not
+ * come after b's last record; -ENOMEM; -EIO.
+ */
+static int dv_append(sqlite3_stmt *st, const char *device, struct dvbuf *b,
+		     const struct devacc_rec *r)
+{
+	if (r->seq <= b->last)
 		return -EPROTO;
+	if (b->n && (uint64_t)r->seq / DEVACC_CHUNK_SEQS != (uint64_t)b->first / DEVACC_CHUNK_SEQS) {
+		if (b->dirty && dv_write(st, device, b))
+			return -EIO;
+		b->len = 0;
+		b->n = 0;
+		memset(&b->prev, 0, sizeof(b->prev));
+	}
 	if (b->cap - b->len < DEVACC_REC_MAX && dv_grow(b))
 		return -ENOMEM;
 	b->len = (size_t)(devacc_encode(b->b + b->len, &b->prev, r) - b->b);
 	if (!b->n++)
 		b->first = r->seq;
+	b->last = r->seq;
+	b->dirty = true;
 	return 0;
 }
 
@@ -62,27 +95,10 @@ void wr_devacc_add(struct wsum *w, const struct acc *a, const struct recent *e)
 
 	if (!w->dv_exact)
 		return;
-	if (a->is_write > 1 || r.seq < 1 || dv_append(&w->dv[a->dev], &r))
+	/* (a failed write of a finished chunk fails the commit's writes too) */
+	if (a->is_write > 1 || r.seq < 1 ||
+	    dv_append(w->dv_ins, w->dev[a->dev], &w->dv[a->dev], &r))
 		w->dv_exact = false;
-}
-
-/* One row of b's records under `device`; b emptied. */
-static int dv_write(sqlite3_stmt *st, const char *device, struct dvbuf *b)
-{
-	int rc;
-
-	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 2, b->first);
-	sqlite3_bind_int64(st, 3, b->prev.seq);
-	sqlite3_bind_int64(st, 4, b->n);
-	sqlite3_bind_blob64(st, 5, b->b, b->len, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	b->last = b->prev.seq;
-	b->len = 0;
-	b->n = 0;
-	memset(&b->prev, 0, sizeof(b->prev));
-	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
 int wr_devacc_flush(struct wsum *w)
@@ -99,14 +115,14 @@ int wr_devacc_flush(struct wsum *w)
 		return rc == SQLITE_DONE ? 0 : -EIO;
 	}
 	for (int d = 1; d <= w->ndev; d++)
-		if (w->dv[d].n && dv_write(w->dv_ins, w->dev[d], &w->dv[d]))
+		if (w->dv[d].dirty && dv_write(w->dv_ins, w->dev[d], &w->dv[d]))
 			return -EIO;
 	return 0;
 }
 
 static int dv_prepare(sqlite3 *db, sqlite3_stmt **ins, sqlite3_stmt **drop)
 {
-	if (sqlite3_prepare_v3(db, "INSERT INTO sum_devacc(device, first_seq, last_seq, n, recs)"
+	if (sqlite3_prepare_v3(db, "INSERT OR REPLACE INTO sum_devacc(device, first_seq, last_seq, n, recs)"
 			       " VALUES (?,?,?,?,?)", -1, SQLITE_PREPARE_PERSISTENT, ins,
 			       NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v3(db, "DELETE FROM sum_devacc", -1, 0, drop, NULL) != SQLITE_OK)
@@ -130,94 +146,113 @@ void wr_devacc_free(struct wsum *w)
 /* ------------------------------------------------------------------ */
 /* the rebuild from the raw tables */
 
-/* The claimed accesses with their exits' times, in seq order; a row whose
- * values the format cannot carry exactly as iopath's queries read them
- * (data not a blob, non-integer numbers, is_write not 0/1) has ok = 0. */
-static const char rebuild_sql[] =
-	"SELECT seq, device, addr, is_write, bytes, b0, t_ns, guest_ns, handle_ns, mmio,"
-	" typeof(device) = 'text' AND typeof(addr) = 'integer' AND is_write IN (0, 1)"
-	"  AND typeof(is_write) = 'integer' AND typeof(bytes) = 'integer' AND dt = 'blob'"
-	"  AND typeof(t_ns) = 'integer' AND typeof(guest_ns) IN ('integer', 'null')"
-	"  AND typeof(handle_ns) IN ('integer', 'null') AS ok FROM ("
-	" SELECT p.seq, p.device, p.port AS addr, p.is_write, p.size * p.count AS bytes,"
-	"  substr(p.data, 1, 1) AS b0, typeof(p.data) AS dt, e.t_ns, e.guest_ns, e.handle_ns,"
-	"  0 AS mmio FROM pio p JOIN exits e ON e.seq = p.seq WHERE p.device IS NOT NULL"
-	" UNION ALL"
-	" SELECT m.seq, m.device, m.gpa, m.is_write, m.len, substr(m.data, 1, 1), typeof(m.data),"
-	"  e.t_ns, e.guest_ns, e.handle_ns, 1 FROM mmio m JOIN exits e ON e.seq = m.seq"
-	"  WHERE m.device IS NOT NULL)"
-	" ORDER BY seq, mmio";
+/* The claimed pio (0) and mmio (1) accesses with their exits' times, each
+ * in seq order (the rowid order: no sort); a row whose values the format
+ * cannot carry exactly as iopath's queries read them (data not a blob,
+ * non-integer numbers, is_write not 0/1) has ok = 0. */
+#define RB_OK \
+	" typeof(device) = 'text' AND typeof(addr) = 'integer' AND is_write IN (0, 1)" \
+	" AND typeof(is_write) = 'integer' AND typeof(bytes) = 'integer' AND typeof(b0) = 'blob'" \
+	" AND typeof(t_ns) = 'integer' AND typeof(guest_ns) IN ('integer', 'null')" \
+	" AND typeof(handle_ns) IN ('integer', 'null')"
+static const char *const rebuild_sql[2] = {
+	"SELECT seq, device, addr, is_write, bytes, b0, t_ns, guest_ns, handle_ns," RB_OK
+	" FROM (SELECT p.seq, p.device, p.port AS addr, p.is_write, p.size * p.count AS bytes,"
+	"  substr(p.data, 1, 1) AS b0, e.t_ns, e.guest_ns, e.handle_ns"
+	"  FROM pio p JOIN exits e ON e.seq = p.seq WHERE p.device IS NOT NULL ORDER BY p.seq)",
+	"SELECT seq, device, addr, is_write, bytes, b0, t_ns, guest_ns, handle_ns," RB_OK
+	" FROM (SELECT m.seq, m.device, m.gpa AS addr, m.is_write, m.len AS bytes,"
+	"  substr(m.data, 1, 1) AS b0, e.t_ns, e.guest_ns, e.handle_ns"
+	"  FROM mmio m JOIN exits e ON e.seq = m.seq WHERE m.device IS NOT NULL ORDER BY m.seq)",
+};
 
 struct rb_dev {
 	char *name;
 	struct dvbuf b;
 };
 
+/* The device buffer of `name` in *devs, added when new; NULL: no memory. */
+static struct rb_dev *rb_dev(struct rb_dev **devs, int *ndevs, const char *name)
+{
+	struct rb_dev *n;
+	int d;
+
+	for (d = 0; d < *ndevs; d++)
+		if (!strcmp((*devs)[d].name, name))
+			return &(*devs)[d];
+	n = realloc(*devs, (size_t)(d + 1) * sizeof(*n));
+	if (!n)
+		return NULL;
+	*devs = n;
+	memset(&n[d], 0, sizeof(n[d]));
+	n[d].name = strdup(name);
+	if (!n[d].name)
+		return NULL;
+	(*ndevs)++;
+	return &n[d];
+}
+
+/* Row of q (rebuild_sql) as a record; -EPROTO when it cannot be packed. */
+static int rb_rec(sqlite3_stmt *q, bool mmio, struct devacc_rec *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (!sqlite3_column_int(q, 9))
+		return -EPROTO;
+	r->seq = sqlite3_column_int64(q, 0);
+	r->addr = sqlite3_column_int64(q, 2);
+	r->bytes = sqlite3_column_int64(q, 4);
+	r->t_ns = sqlite3_column_int64(q, 6);
+	r->guest_ns = sqlite3_column_int64(q, 7);
+	r->handle_ns = sqlite3_column_int64(q, 8);
+	r->flags = (uint8_t)((sqlite3_column_int(q, 3) ? DEVACC_F_WRITE : 0) |
+			     (mmio ? DEVACC_F_MMIO : 0));
+	if (sqlite3_column_bytes(q, 5) > 0) {
+		r->flags |= DEVACC_F_BYTE0;
+		r->byte0 = *(const uint8_t *)sqlite3_column_blob(q, 5);
+	}
+	return 0;
+}
+
 int wr_devacc_rebuild(sqlite3 *db, char *err, size_t errlen)
 {
-	sqlite3_stmt *q = NULL, *ins = NULL, *drop = NULL;
+	sqlite3_stmt *q[2] = { NULL, NULL }, *ins = NULL, *drop = NULL;
 	struct rb_dev *devs = NULL;
-	int ndevs = 0, rc = SQLITE_DONE, ret = 0;
+	int ndevs = 0, has[2], ret = 0;
 	int64_t last = 0;
 
 	if (dv_prepare(db, &ins, &drop) ||
-	    sqlite3_prepare_v2(db, rebuild_sql, -1, &q, NULL) != SQLITE_OK) {
-		ret = -EIO;
-		goto out;
-	}
-	if (sqlite3_step(drop) != SQLITE_DONE) {
+	    sqlite3_prepare_v2(db, rebuild_sql[0], -1, &q[0], NULL) != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, rebuild_sql[1], -1, &q[1], NULL) != SQLITE_OK ||
+	    sqlite3_step(drop) != SQLITE_DONE) {
 		ret = -EIO;
 		goto out;
 	}
 	sqlite3_reset(drop);
-	while (!ret && (rc = sqlite3_step(q)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(q, 1);
-		struct devacc_rec r = {
-			.seq = sqlite3_column_int64(q, 0), .addr = sqlite3_column_int64(q, 2),
-			.bytes = sqlite3_column_int64(q, 4), .t_ns = sqlite3_column_int64(q, 6),
-			.guest_ns = sqlite3_column_int64(q, 7),
-			.handle_ns = sqlite3_column_int64(q, 8),
-		};
-		int d;
+	has[0] = sqlite3_step(q[0]);
+	has[1] = sqlite3_step(q[1]);
+	/* merge the two in seq order */
+	while (has[0] == SQLITE_ROW || has[1] == SQLITE_ROW) {
+		int t = has[0] != SQLITE_ROW ? 1 : has[1] != SQLITE_ROW ? 0
+			: sqlite3_column_int64(q[1], 0) < sqlite3_column_int64(q[0], 0);
+		struct devacc_rec r;
+		struct rb_dev *d;
 
-		if (!sqlite3_column_int(q, 10) || r.seq <= last) {
-			ret = -EPROTO;    /* odd values, or a pio and an mmio row on one seq */
+		ret = rb_rec(q[t], t, &r);
+		if (!ret && r.seq <= last)
+			ret = -EPROTO;    /* a pio and an mmio row on one seq */
+		if (ret)
 			break;
-		}
 		last = r.seq;
-		if (sqlite3_column_int(q, 3))
-			r.flags |= DEVACC_F_WRITE;
-		if (sqlite3_column_int(q, 9))
-			r.flags |= DEVACC_F_MMIO;
-		if (sqlite3_column_bytes(q, 5) > 0) {
-			r.flags |= DEVACC_F_BYTE0;
-			r.byte0 = *(const uint8_t *)sqlite3_column_blob(q, 5);
-		}
-		for (d = 0; d < ndevs && strcmp(devs[d].name, name); d++)
-			;
-		if (d == ndevs) {
-			struct rb_dev *n = realloc(devs, (size_t)(ndevs + 1) * sizeof(*n));
-
-			if (!n) {
-				ret = -ENOMEM;
-				break;
-			}
-			devs = n;
-			memset(&devs[d], 0, sizeof(devs[d]));
-			ndevs++;
-			if (!(devs[d].name = strdup(name))) {
-				ret = -ENOMEM;
-				break;
-			}
-		}
-		ret = dv_append(&devs[d].b, &r);
-		if (!ret && devs[d].b.n == DV_CHUNK)
-			ret = dv_write(ins, devs[d].name, &devs[d].b);
+		d = rb_dev(&devs, &ndevs, (const char *)sqlite3_column_text(q[t], 1));
+		ret = d ? dv_append(ins, d->name, &d->b, &r) : -ENOMEM;
+		if (ret)
+			break;
+		has[t] = sqlite3_step(q[t]);
 	}
-	if (!ret && rc != SQLITE_DONE)
+	if (!ret && (has[0] != SQLITE_DONE || has[1] != SQLITE_DONE))
 		ret = -EIO;
 	for (int d = 0; !ret && d < ndevs; d++)
-		if (devs[d].b.n)
+		if (devs[d].b.dirty)
 			ret = dv_write(ins, devs[d].name, &devs[d].b);
 	if (ret == -EPROTO || ret == -ENOMEM) {
 		/* no partial rows: readers then use the raw tables */
@@ -235,7 +270,8 @@ out:
 		free(devs[d].b.b);
 	}
 	free(devs);
-	sqlite3_finalize(q);
+	sqlite3_finalize(q[0]);
+	sqlite3_finalize(q[1]);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(drop);
 	return ret;

@@ -66,9 +66,10 @@ struct tl_row {
 struct dvbuf {
 	uint8_t *b;
 	size_t len, cap;
-	int64_t n, first;         /* records, the first one's seq */
-	int64_t last;             /* the last seq written in an earlier commit */
-	struct devacc_rec prev;   /* the encoder's state (zeroed per blob) */
+	int64_t n, first;         /* records of the chunk, the first one's seq */
+	int64_t last;             /* the last seq appended (any chunk) */
+	bool dirty;               /* the chunk has records its row lacks */
+	struct devacc_rec prev;   /* the encoder's state (zeroed per chunk) */
 };
 
 struct wsum {
