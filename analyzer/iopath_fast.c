@@ -8,7 +8,7 @@
  * as those queries compute them in SQL.
  *
  * sum_devacc is used only when the summary is fresh (sum_info) and its
- * record count equals the claimed rows of sum_pio and sum_mmio (the
+ * record count equals the block devices' rows of sum_pio and sum_mmio (the
  * writer deletes its rows when it cannot keep them, summary.sql empties
  * it), and when every register row is plainly typed (integers, a text
  * name), so that comparing in C is comparing in SQL.
@@ -100,6 +100,9 @@ static int q_true(sqlite3 *db, const char *sql)
 	return ret;
 }
 
+/* iopath's block devices (iopath_input_devices.sql) */
+#define DEVS "(SELECT device FROM disks UNION SELECT device FROM blk_requests)"
+
 /* 1 when sum_devacc can stand for the raw tables, 0 if not, -EIO. */
 static int usable(sqlite3 *db)
 {
@@ -110,8 +113,8 @@ static int usable(sqlite3 *db)
 		r = analyzer_summary_fresh(db);
 	if (r == 1)
 		r = q_true(db, "SELECT (SELECT total(n) FROM sum_devacc) ="
-			   " (SELECT total(n) FROM sum_pio WHERE device IS NOT NULL) +"
-			   " (SELECT total(n) FROM sum_mmio WHERE device IS NOT NULL)");
+			   " (SELECT total(n) FROM sum_pio WHERE device IN " DEVS ") +"
+			   " (SELECT total(n) FROM sum_mmio WHERE device IN " DEVS ")");
 	if (r == 1)
 		r = q_true(db, "SELECT count(*) = 0 FROM registers WHERE space IN ('pio', 'mmio')"
 			   " AND (typeof(addr) != 'integer' OR typeof(is_write) != 'integer'"

@@ -5,7 +5,7 @@
  *   stat_bench [EXITS]        (default 10000000; BENCH_QUICK=1: 100000)
  *
  * The synthetic database comes from gen_synth (next to this binary) and is
- * cached as build/bench/synth-<EXITS>-s1-v3.db (v2: with sum_timeline, v3:
+ * cached as build/bench/synth-<EXITS>-s1-v4.db (v2: with sum_timeline, v4:
  * with sum_devacc); the first run also executes schema/summary.sql on it
  * (what store_close() did before the writer kept the summaries; now only
  * its repair path) and records how long that took in meta
@@ -227,7 +227,7 @@ int main(int argc, char **argv)
 		return 1;
 	self[l] = 0;
 	snprintf(bindir, sizeof(bindir), "%s", dirname(self));
-	snprintf(db, sizeof(db), "%s/synth-%lld-s1-v3.db", bindir, n);
+	snprintf(db, sizeof(db), "%s/synth-%lld-s1-v4.db", bindir, n);
 	label(n, n_s, sizeof(n_s));
 	printf("bench_exits %lld\n", n);
 	{

@@ -1,13 +1,14 @@
 /*
- * wdevacc.c - sum_devacc, the accesses of claimed devices packed per
+ * wdevacc.c - sum_devacc, the accesses of the block devices packed per
  * device (format: store/devacc.h), kept by the writer like the other
  * summaries (wsum.c pairs each access with its exit and hands it here;
  * wsum_write.c calls wr_devacc_flush() before each commit), and rebuilt
  * from the raw tables when the writer could not keep it
- * (wr_devacc_rebuild(), store_rebuild_devacc()).
+ * (wr_devacc_rebuild(), store_rebuild_devacc()).  The block devices are
+ * iopath's: the disks table's and every device a blk_requests row names.
  *
  * At every commit sum_devacc holds exactly the rows of
- *   pio/mmio JOIN exits ON seq WHERE device IS NOT NULL
+ *   pio/mmio JOIN exits ON seq WHERE device IN (the block devices so far)
  * that are committed, in seq order per device, one row per device and
  * range of DEVACC_CHUNK_SEQS seqs (the row of the range being filled is
  * rewritten at each commit), so its rows are a function of the raw tables
@@ -15,8 +16,10 @@
  * the claimed rows of sum_pio and sum_mmio, which is how readers tell it
  * is complete (analyzer/iopath_fast.c).  An access that cannot be appended
  * in order (its seq not above the device's last one, an is_write other
- * than 0/1) or a buffer that cannot grow makes the writer delete the rows
- * at the next commit and stop; close rebuilds them.
+ * than 0/1), a buffer that cannot grow, or a device that issues its first
+ * request after accesses that were not packed makes the writer delete the
+ * rows at the next commit and stop; close rebuilds them (and whenever
+ * their count does not match: a board written after the first record).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -83,6 +86,31 @@ static int dv_append(sqlite3_stmt *st, const char *device, struct dvbuf *b,
 	return 0;
 }
 
+void wr_devacc_load(struct store *s, struct wsum *w)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = SQLITE_ERROR;
+
+	w->dv_loaded = true;
+	if (sqlite3_prepare_v2(s->db, "SELECT device FROM disks WHERE typeof(device) = 'text'",
+			       -1, &st, NULL) == SQLITE_OK) {
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+			wr_devacc_disk(w, wr_sum_dev_name(w, (const char *)sqlite3_column_text(st, 0)));
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		w->dv_exact = false;
+}
+
+void wr_devacc_disk(struct wsum *w, uint32_t d)
+{
+	if (!d || w->dv_on[d])
+		return;
+	w->dv_on[d] = 1;
+	if (w->dv_seen[d])
+		w->dv_exact = false;   /* its earlier accesses are not in sum_devacc */
+}
+
 void wr_devacc_add(struct wsum *w, const struct acc *a, const struct recent *e)
 {
 	struct devacc_rec r = {
@@ -93,6 +121,10 @@ void wr_devacc_add(struct wsum *w, const struct acc *a, const struct recent *e)
 				   (a->has_b0 ? DEVACC_F_BYTE0 : 0)),
 	};
 
+	if (!w->dv_on[a->dev]) {
+		w->dv_seen[a->dev] = 1;
+		return;
+	}
 	if (!w->dv_exact)
 		return;
 	/* (a failed write of a finished chunk fails the commit's writes too) */
@@ -146,7 +178,7 @@ void wr_devacc_free(struct wsum *w)
 /* ------------------------------------------------------------------ */
 /* the rebuild from the raw tables */
 
-/* The claimed pio (0) and mmio (1) accesses with their exits' times, each
+/* The block devices' pio (0) and mmio (1) accesses with their exits' times, each
  * in seq order (the rowid order: no sort); a row whose values the format
  * cannot carry exactly as iopath's queries read them (data not a blob,
  * non-integer numbers, is_write not 0/1) has ok = 0. */
@@ -155,15 +187,16 @@ void wr_devacc_free(struct wsum *w)
 	" AND typeof(is_write) = 'integer' AND typeof(bytes) = 'integer' AND typeof(b0) = 'blob'" \
 	" AND typeof(t_ns) = 'integer' AND typeof(guest_ns) IN ('integer', 'null')" \
 	" AND typeof(handle_ns) IN ('integer', 'null')"
+#define RB_DEVS "(SELECT device FROM disks UNION SELECT device FROM blk_requests)"
 static const char *const rebuild_sql[2] = {
 	"SELECT seq, device, addr, is_write, bytes, b0, t_ns, guest_ns, handle_ns," RB_OK
 	" FROM (SELECT p.seq, p.device, p.port AS addr, p.is_write, p.size * p.count AS bytes,"
 	"  substr(p.data, 1, 1) AS b0, e.t_ns, e.guest_ns, e.handle_ns"
-	"  FROM pio p JOIN exits e ON e.seq = p.seq WHERE p.device IS NOT NULL ORDER BY p.seq)",
+	"  FROM pio p JOIN exits e ON e.seq = p.seq WHERE p.device IN " RB_DEVS " ORDER BY p.seq)",
 	"SELECT seq, device, addr, is_write, bytes, b0, t_ns, guest_ns, handle_ns," RB_OK
 	" FROM (SELECT m.seq, m.device, m.gpa AS addr, m.is_write, m.len AS bytes,"
 	"  substr(m.data, 1, 1) AS b0, e.t_ns, e.guest_ns, e.handle_ns"
-	"  FROM mmio m JOIN exits e ON e.seq = m.seq WHERE m.device IS NOT NULL ORDER BY m.seq)",
+	"  FROM mmio m JOIN exits e ON e.seq = m.seq WHERE m.device IN " RB_DEVS " ORDER BY m.seq)",
 };
 
 struct rb_dev {
@@ -274,6 +307,20 @@ out:
 	sqlite3_finalize(q[1]);
 	sqlite3_finalize(ins);
 	sqlite3_finalize(drop);
+	return ret;
+}
+
+int wr_devacc_complete(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int ret = -EIO;
+
+	if (sqlite3_prepare_v2(db, "SELECT (SELECT total(n) FROM sum_devacc) ="
+			       " (SELECT total(n) FROM sum_pio WHERE device IN " RB_DEVS ") +"
+			       " (SELECT total(n) FROM sum_mmio WHERE device IN " RB_DEVS ")",
+			       -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+		ret = sqlite3_column_int(st, 0) != 0;
+	sqlite3_finalize(st);
 	return ret;
 }
 

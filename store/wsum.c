@@ -4,7 +4,7 @@
  * writer thread as rows arrive instead of built from the raw tables at
  * close.  This file folds records into in-memory groups; wsum_write.c
  * writes them (and creates and closes the tables), wdevacc.c keeps
- * sum_devacc (the claimed devices' accesses for `exitlog iopath`).
+ * sum_devacc (the block devices' accesses for `exitlog iopath`).
  *
  * The writer folds every exits, pio and mmio record into small in-memory
  * groups (wr_sum_record(), a few dozen instructions a record) and writes
@@ -143,8 +143,29 @@ void wr_sum_tl_push(struct wsum *w, struct grp *g)
 	g->tn = 0;
 }
 
-/* The id of a device name (0 = NULL); pointers are remembered, names
- * compared only for a pointer not seen before. */
+/* The id of device name p (0 = NULL), by name only: for a name whose
+ * pointer does not stay valid.  0 also when there are too many (then
+ * the summary is not exact). */
+uint32_t wr_sum_dev_name(struct wsum *w, const char *p)
+{
+	int j;
+
+	if (!p)
+		return 0;
+	for (j = 1; j <= w->ndev && strcmp(w->dev[j], p); j++)
+		;
+	if (j > w->ndev) {
+		if (w->ndev == SUM_DEVS || !(w->dev[j] = strdup(p))) {
+			w->exact = false;
+			return 0;
+		}
+		w->ndev++;
+	}
+	return (uint32_t)j;
+}
+
+/* The id of a device name (0 = NULL); pointers (valid until close) are
+ * remembered, names compared only for a pointer not seen before. */
 static uint32_t dev_id(struct wsum *w, const char *p)
 {
 	int i, j;
@@ -184,6 +205,16 @@ static inline void acc_group(struct wsum *w, const struct acc *a, const struct r
 	grp_add(g, e->h, e->g);
 	if (a->dev)
 		wr_devacc_add(w, a, e);
+}
+
+/* A block request names its device: iopath's devices are the disks' and
+ * every device that issued a request (sum_devacc packs only theirs). */
+static void blk_fold(struct wsum *w, const struct b_blk *b)
+{
+	uint32_t d = dev_id(w, b->device);
+
+	if (d)
+		wr_devacc_disk(w, d);
 }
 
 static void acc_fold(struct wsum *w, struct acc a, const char *device)
@@ -268,6 +299,8 @@ void wr_sum_record(struct store *s, const struct ring_slot *sl)
 
 	if (!w || !w->exact)
 		return;
+	if (!w->dv_loaded)
+		wr_devacc_load(s, w);
 	switch (sl->kind) {
 	case K_EXIT:
 		exit_fold(w, (const void *)sl->u);
@@ -292,6 +325,9 @@ void wr_sum_record(struct store *s, const struct ring_slot *sl)
 		acc_fold(w, a, m->device);
 		break;
 	}
+	case K_BLK:
+		blk_fold(w, (const void *)sl->u);
+		break;
 	default:
 		break;
 	}

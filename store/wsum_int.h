@@ -89,17 +89,35 @@ struct wsum {
 	/* sum_devacc (wdevacc.c): dv[dev id], exact until an access cannot
 	 * be appended in order (then its rows go and close rebuilds them) */
 	struct dvbuf dv[SUM_DEVS + 1];
+	uint8_t dv_on[SUM_DEVS + 1];    /* a block device: its accesses are packed */
+	uint8_t dv_seen[SUM_DEVS + 1];  /* accesses paired while not packed */
+	bool dv_loaded;                 /* the disks table was read (first record) */
 	bool dv_exact, dv_dropped;
 	sqlite3_stmt *dv_ins, *dv_drop;
 };
 
-/* wsum.c: close an exits group's sum_timeline bucket into w->tl. */
+/* wsum.c: close an exits group's sum_timeline bucket into w->tl; the id
+ * of a device name whose pointer does not stay valid. */
 void wr_sum_tl_push(struct wsum *w, struct grp *g);
+uint32_t wr_sum_dev_name(struct wsum *w, const char *p);
 
-/* wdevacc.c: append an access of a claimed device (a->dev != 0) paired
- * with its exit e; write the buffers as sum_devacc rows inside the
- * writer's transaction (0 or -EIO); prepare / finalize its statements. */
+/*
+ * wdevacc.c: sum_devacc packs the accesses of the block devices (the
+ * disks table's, read at the writer's first record, and every device a
+ * blk_requests row names).
+ * wr_devacc_load: read the disks table (writer thread, in its transaction).
+ * wr_devacc_disk: device d is a block device from now on (its earlier
+ *   accesses, if any, were not packed: then sum_devacc is inexact).
+ * wr_devacc_add: an access of device a->dev != 0 paired with its exit e.
+ * wr_devacc_flush: write the changed rows inside the writer's transaction
+ *   (0 or -EIO).  wr_devacc_complete: 1 when sum_devacc holds every access
+ *   of the block devices (its count against sum_pio and sum_mmio), 0 if
+ *   not, -EIO.  init / free: prepare / finalize its statements.
+ */
+void wr_devacc_load(struct store *s, struct wsum *w);
+void wr_devacc_disk(struct wsum *w, uint32_t d);
 void wr_devacc_add(struct wsum *w, const struct acc *a, const struct recent *e);
+int wr_devacc_complete(sqlite3 *db);
 int wr_devacc_flush(struct wsum *w);
 int wr_devacc_init(struct store *s, struct wsum *w);
 void wr_devacc_free(struct wsum *w);

@@ -207,7 +207,7 @@ int wr_sum_close(struct store *s, bool *rebuilt)
 	if (!summary)
 		return 0;
 	all = !(s->sum && s->sum->exact && sum_fresh(s));
-	if (!all && s->sum->dv_exact)
+	if (!all && s->sum->dv_exact && wr_devacc_complete(s->db) == 1)
 		return 0;
 	/* summary.sql empties sum_devacc too; a devacc rebuild that refuses
 	 * the data (-EPROTO) leaves it empty: iopath then reads the raw tables */
