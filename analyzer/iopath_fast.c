@@ -1,7 +1,7 @@
 /*
  * iopath_fast.c - the block devices' exits for the iopath attribution
  * (iopath_core.c) read from sum_devacc, the packed accesses the writer
- * keeps per claimed device (store/devacc.h), instead of joining pio, mmio,
+ * keeps per block device (store/devacc.h), instead of joining pio, mmio,
  * exits and registers row by row (iopath_input_{pio,mmio}.sql).  Each
  * device's records are decoded blob by blob and the devices merged in seq
  * order; the register role and the first byte are computed here exactly

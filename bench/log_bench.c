@@ -10,9 +10,9 @@
  *                                       prctl(PR_SET_NAME, "lb-put-begin"/
  *                                       "lb-put-end") markers)
  *   log_bench --put-only N --device NAME   the same with the storm's port
- *                                       claimed by device NAME (so the writer
- *                                       also packs each access into
- *                                       sum_devacc: its cost per access)
+ *                                       claimed by device NAME, a disk of the
+ *                                       board (so the writer also packs each
+ *                                       access into sum_devacc: its cost)
  *
  * The synthetic stream is the storm guest's (samples/guests/storm.asm):
  * per exit one pio row (OUT to the unclaimed port 0x404, size 1, count 1,
@@ -154,6 +154,17 @@ static void run_store(const char *path, uint64_t n, bool storm, bool markers,
 	rc = store_create(&s, path, true, err, sizeof(err));
 	if (rc)
 		die("store_create", err);
+	if (storm && storm_dev) {
+		struct store_board *b;
+
+		rc = store_board_begin(s, &b);
+		if (!rc) {
+			store_board_disk(b, 0, storm_dev, "ide", "none", 0, "");
+			rc = store_board_end(b, err, sizeof(err));
+		}
+		if (rc)
+			die("store_board", err);
+	}
 	t0 = now_s();
 	c0 = proc_cpu_s();
 	m0 = thread_cpu_s();

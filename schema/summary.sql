@@ -77,16 +77,17 @@ CREATE TABLE IF NOT EXISTS sum_timeline (
     PRIMARY KEY (vcpu, reason, ms)
 ) WITHOUT ROWID;
 
--- Every pio and mmio access of a claimed device (device not NULL) with its
--- exit's times, packed per device: what `exitlog iopath` reads instead of
+-- Every pio and mmio access of a block device (a device of the disks table
+-- or one that issued a blk_requests row: iopath's devices) with its exit's
+-- times, packed per device: what `exitlog iopath` reads instead of
 -- joining pio, mmio, exits and registers row by row.  recs holds n records
 -- of a varint format (store/devacc.h: seq, pio/mmio, address, is_write,
 -- bytes, first data byte, t_ns, guest_ns, handle_ns).  A row holds one
 -- device's records of a range of 4096 seqs (first_seq / 4096), in seq
 -- order.  The writer keeps it as rows arrive; this file only empties the
 -- table (it cannot pack blobs): `exitlog` rebuilds it at close when needed,
--- and readers use it only when its record count equals the claimed rows of
--- sum_pio and sum_mmio.
+-- and readers use it only when its record count equals the block devices'
+-- rows of sum_pio and sum_mmio.
 CREATE TABLE IF NOT EXISTS sum_devacc (
     device    TEXT NOT NULL,        -- pio.device / mmio.device
     first_seq INTEGER NOT NULL,     -- seq of the first record

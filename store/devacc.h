@@ -1,7 +1,7 @@
 /*
  * devacc.h - the record format of sum_devacc (schema/summary.sql): every
- * pio and mmio access of a claimed device (device not NULL) with its exit's
- * times, packed per device into BLOBs of varint records, so that `exitlog
+ * pio and mmio access of a block device (disks, or a blk_requests issuer)
+ * with its exit's times, packed per device into BLOBs of varint records, so that `exitlog
  * iopath` reads a device's accesses without joining pio, exits and
  * registers row by row (analyzer/iopath_core.c).  The writer appends
  * (store/wdevacc.c), store_rebuild_devacc() rebuilds from the raw tables,

@@ -13,7 +13,7 @@
  * range of DEVACC_CHUNK_SEQS seqs (the row of the range being filled is
  * rewritten at each commit), so its rows are a function of the raw tables
  * alone, whatever the commits were; and its record count equals
- * the claimed rows of sum_pio and sum_mmio, which is how readers tell it
+ * the block devices' rows of sum_pio and sum_mmio, which is how readers tell it
  * is complete (analyzer/iopath_fast.c).  An access that cannot be appended
  * in order (its seq not above the device's last one, an is_write other
  * than 0/1), a buffer that cannot grow, or a device that issues its first

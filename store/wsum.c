@@ -273,7 +273,7 @@ static void exit_fold(struct wsum *w, const struct b_exit *x)
 }
 
 /* The first byte of an access's data (what iopath shows of a command
- * write), for sum_devacc: claimed accesses only. */
+ * write), for sum_devacc: accesses of a device only. */
 static inline void first_byte(struct store *s, const struct ring_slot *sl, const uint8_t *inl,
 			      struct acc *a)
 {
