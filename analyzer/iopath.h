@@ -74,7 +74,7 @@ struct iopath_xrow {
  * order (ties: mmio first, as the merge of the two queries does).
  * iopath_fast_open: 1 with *out when sum_devacc is complete and usable for
  *   d's devices, 0 when the raw tables must be read, -errno with err.
- * iopath_fast_next: 1 with *x, 0 at the end, -EIO/-EPROTO (a corrupt blob).
+ * iopath_fast_next: 1 with *x, 0 at the end, -EIO, -EBADMSG (a corrupt blob).
  */
 struct iopath_fast;
 int iopath_fast_open(sqlite3 *db, const struct iopath_data *d, struct iopath_fast **out,
@@ -90,8 +90,9 @@ void iopath_fast_close(struct iopath_fast *f);
  */
 int analyzer_iopath_build(sqlite3 *db, struct iopath_data *d, char *err, size_t errlen);
 /* The same from the source asked for: ANALYZER_SRC_AUTO reads sum_devacc
- * when it is usable, else the raw tables; ANALYZER_SRC_RAW always the raw
- * tables; ANALYZER_SRC_SUMMARY sum_devacc or -EINVAL. */
+ * when it is usable, else (or when it turns out corrupt) the raw tables;
+ * ANALYZER_SRC_RAW always the raw tables; ANALYZER_SRC_SUMMARY sum_devacc,
+ * -EINVAL when it is not usable, -EBADMSG when it is corrupt. */
 int analyzer_iopath_build_src(sqlite3 *db, int source, struct iopath_data *d,
 			      char *err, size_t errlen);
 void analyzer_iopath_free(struct iopath_data *d);

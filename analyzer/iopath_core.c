@@ -291,6 +291,18 @@ static int src_next(const struct iopath_data *d, struct xsrc *s, struct iopath_x
 	return s->st ? next_exit(d, s->st, x) : 0;
 }
 
+/* The error of a source's last step (hp, hm: src_next()), or 0. */
+static int src_err(sqlite3 *db, int hp, int hm, char *err, size_t errlen)
+{
+	if (hp == -EBADMSG)
+		return analyzer_err(err, errlen, -EBADMSG, "sum_devacc: a corrupt record");
+	if (hp == -EPROTO || hm == -EPROTO)
+		return analyzer_err(err, errlen, -EPROTO, "an exit names an unknown device");
+	if (hp < 0 || hm < 0)
+		return analyzer_step_err(db, err, errlen);
+	return 0;
+}
+
 /* The merge pass: pio and mmio exits and requests, in seq order. */
 static int attribute(sqlite3 *db, int source, struct iopath_data *d, char *err, size_t errlen)
 {
@@ -320,7 +332,8 @@ static int attribute(sqlite3 *db, int source, struct iopath_data *d, char *err, 
 	}
 	hp = src_next(d, &sp, &xp);
 	hm = src_next(d, &sm, &xm);
-	while (hp > 0 || hm > 0 || k < d->nreqs) {
+	ret = src_err(db, hp, hm, err, errlen);
+	while (!ret && (hp > 0 || hm > 0 || k < d->nreqs)) {
 		const struct iopath_xrow *x = NULL;
 
 		if (hp > 0 && (hm <= 0 || xp.seq < xm.seq))
@@ -336,11 +349,8 @@ static int attribute(sqlite3 *db, int source, struct iopath_data *d, char *err, 
 			else
 				hm = src_next(d, &sm, &xm);
 		}
-		if (!ret && (hp < 0 || hm < 0))
-			ret = hp == -EPROTO || hm == -EPROTO
-				? analyzer_err(err, errlen, -EPROTO, "an exit names an unknown device"
-					       " (or sum_devacc is corrupt)")
-				: analyzer_step_err(db, err, errlen);
+		if (!ret)
+			ret = src_err(db, hp, hm, err, errlen);
 		if (ret)
 			goto out;
 	}
@@ -408,8 +418,7 @@ int analyzer_iopath_build(sqlite3 *db, struct iopath_data *d, char *err, size_t 
 	return analyzer_iopath_build_src(db, ANALYZER_SRC_AUTO, d, err, errlen);
 }
 
-int analyzer_iopath_build_src(sqlite3 *db, int source, struct iopath_data *d,
-			      char *err, size_t errlen)
+static int build(sqlite3 *db, int source, struct iopath_data *d, char *err, size_t errlen)
 {
 	int ret;
 
@@ -442,6 +451,19 @@ int analyzer_iopath_build_src(sqlite3 *db, int source, struct iopath_data *d,
 	ret = place(db, d, false, err, errlen);
 	if (!ret)
 		ret = place(db, d, true, err, errlen);
+	return ret;
+}
+
+int analyzer_iopath_build_src(sqlite3 *db, int source, struct iopath_data *d,
+			      char *err, size_t errlen)
+{
+	int ret = build(db, source, d, err, errlen);
+
+	if (ret == -EBADMSG && source == ANALYZER_SRC_AUTO) {
+		/* a corrupt sum_devacc: the raw tables say the same */
+		analyzer_iopath_free(d);
+		ret = build(db, ANALYZER_SRC_RAW, d, err, errlen);
+	}
 	return ret;
 }
 

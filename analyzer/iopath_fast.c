@@ -158,7 +158,7 @@ static int load_regs(sqlite3 *db, struct iopath_fast *f)
 }
 
 /* Advance device v to its next record (v->live 1), or to its end (0);
- * -EIO, or -EPROTO for a corrupt blob or records out of order. */
+ * -EIO, or -EBADMSG for a corrupt blob or records out of order. */
 static int dev_advance(struct fdev *v)
 {
 	int rc;
@@ -166,10 +166,10 @@ static int dev_advance(struct fdev *v)
 	for (;;) {
 		rc = devacc_decode(&v->p, v->end, &v->r);
 		if (rc < 0)
-			return -EPROTO;
+			return -EBADMSG;
 		if (rc > 0) {
 			if (v->r.seq <= v->last)
-				return -EPROTO;
+				return -EBADMSG;
 			v->last = v->r.seq;
 			v->live = 1;
 			return 0;
@@ -182,7 +182,7 @@ static int dev_advance(struct fdev *v)
 		if (rc != SQLITE_ROW)
 			return -EIO;
 		v->p = sqlite3_column_blob(v->st, 0);
-		v->end = v->p + sqlite3_column_bytes(v->st, 0);
+		v->end = v->p ? v->p + sqlite3_column_bytes(v->st, 0) : NULL;
 		memset(&v->r, 0, sizeof(v->r));
 	}
 }
@@ -216,7 +216,7 @@ int iopath_fast_open(sqlite3 *db, const struct iopath_data *d, struct iopath_fas
 		if (ret == -EIO)
 			analyzer_step_err(db, err, errlen);
 		else
-			analyzer_err(err, errlen, ret, "sum_devacc: %s", ret == -EPROTO
+			analyzer_err(err, errlen, ret, "sum_devacc: %s", ret == -EBADMSG
 				     ? "a corrupt record" : "out of memory");
 		iopath_fast_close(f);
 		return ret;
@@ -257,7 +257,8 @@ int iopath_fast_next(struct iopath_fast *f, struct iopath_xrow *x)
 		x->byte0[3] = "0123456789abcdef"[r->byte0 & 15];
 		x->byte0[4] = 0;
 	}
-	return dev_advance(best) ? -EPROTO : 1;
+	bi = dev_advance(best);
+	return bi ? bi : 1;
 }
 
 void iopath_fast_close(struct iopath_fast *f)

@@ -166,6 +166,37 @@ static void add_summary(void)
 	assert_int_equal(store_rebuild_devacc(dbpath, err, sizeof(err)), 0);
 }
 
+/* A corrupt sum_devacc (of the recording in dbpath): `iopath` reads the
+ * raw tables and prints what they give; forced onto it, -EBADMSG. */
+static void test_corrupt_devacc_falls_back(void)
+{
+	struct analyzer_iopath_opts o = { .format = ANALYZER_CSV };
+	char *a, *b;
+	sqlite3 *db;
+	int ra, rb;
+
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE sum_devacc SET recs = x'0f8182' WHERE rowid ="
+				      " (SELECT max(rowid) FROM sum_devacc)", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+	db = open_db();
+	a = iopath_out(db, o, &ra);
+	o.source = ANALYZER_SRC_RAW;
+	b = iopath_out(db, o, &rb);
+	assert_int_equal(ra, 0);
+	assert_int_equal(rb, 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	o.source = ANALYZER_SRC_SUMMARY;
+	a = iopath_out(db, o, &ra);
+	assert_int_equal(ra, -EBADMSG);
+	free(a);
+	sqlite3_close(db);
+}
+
 static void test_ata_every_data_exit_attributed(void **state)
 {
 	sqlite3 *db;
@@ -253,6 +284,7 @@ static void test_ata_report(void **state)
 			 count(db, "SELECT count(*) FROM pio WHERE device = 'ata0'"));
 	fast_same_as_raw(db);
 	sqlite3_close(db);
+	test_corrupt_devacc_falls_back();
 }
 
 /* virtio-like: no 'command' register; notify issues requests. */

@@ -182,7 +182,7 @@ static size_t devacc_read(sqlite3 *db, const char *device, struct devacc_rec *ou
 	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		const uint8_t *p = sqlite3_column_blob(st, 0);
-		const uint8_t *end = p + sqlite3_column_bytes(st, 0);
+		const uint8_t *end = p ? p + sqlite3_column_bytes(st, 0) : NULL;
 		struct devacc_rec r = { 0 };
 		size_t n0 = n;
 		int rc;
