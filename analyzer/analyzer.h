@@ -64,6 +64,7 @@ struct analyzer_iopath_opts {
 	int64_t request;            /* > 0: the chain of this request only */
 	bool summary;               /* csv/json: the per-device summary instead of requests */
 	enum analyzer_format format;
+	enum analyzer_source source; /* the device exits from sum_devacc or the raw tables */
 };
 
 struct analyzer_timeline_opts {

@@ -300,7 +300,7 @@ int analyzer_iopath(sqlite3 *db, const struct analyzer_iopath_opts *o,
 		    FILE *out, char *err, size_t errlen)
 {
 	struct iopath_data d;
-	int ret = analyzer_iopath_build(db, &d, err, errlen);
+	int ret = analyzer_iopath_build_src(db, o->source, &d, err, errlen);
 
 	if (ret)
 		goto out;

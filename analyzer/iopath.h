@@ -60,6 +60,28 @@ struct iopath_data {
 	size_t nreqs;
 };
 
+/* One exit of a block device, as the attribution reads it (from
+ * iopath_input_{pio,mmio}.sql, or from sum_devacc by iopath_fast.c). */
+struct iopath_xrow {
+	int64_t seq, bytes, t_ns, guest_ns, handle_ns;
+	int dev;                    /* index into iopath_data.devs */
+	enum iopath_role role;
+	char byte0[8];              /* '0x' and the first data byte in hex */
+};
+
+/*
+ * iopath_fast.c: the block devices' exits from sum_devacc, merged in seq
+ * order (ties: mmio first, as the merge of the two queries does).
+ * iopath_fast_open: 1 with *out when sum_devacc is complete and usable for
+ *   d's devices, 0 when the raw tables must be read, -errno with err.
+ * iopath_fast_next: 1 with *x, 0 at the end, -EIO, -EBADMSG (a corrupt blob).
+ */
+struct iopath_fast;
+int iopath_fast_open(sqlite3 *db, const struct iopath_data *d, struct iopath_fast **out,
+		     char *err, size_t errlen);
+int iopath_fast_next(struct iopath_fast *f, struct iopath_xrow *x);
+void iopath_fast_close(struct iopath_fast *f);
+
 /*
  * Attribute every exit of every block device (disks.device, or a device
  * that issued a request) of `db` to its command span and every request to
@@ -67,6 +89,12 @@ struct iopath_data {
  * 0, or -errno with one line in err.  Free with analyzer_iopath_free() either way.
  */
 int analyzer_iopath_build(sqlite3 *db, struct iopath_data *d, char *err, size_t errlen);
+/* The same from the source asked for: ANALYZER_SRC_AUTO reads sum_devacc
+ * when it is usable, else (or when it turns out corrupt) the raw tables;
+ * ANALYZER_SRC_RAW always the raw tables; ANALYZER_SRC_SUMMARY sum_devacc,
+ * -EINVAL when it is not usable, -EBADMSG when it is corrupt. */
+int analyzer_iopath_build_src(sqlite3 *db, int source, struct iopath_data *d,
+			      char *err, size_t errlen);
 void analyzer_iopath_free(struct iopath_data *d);
 
 #endif

@@ -25,13 +25,6 @@ static const char *const role_names[IOPATH_NROLES] = {
 	"setup", "command", "data", "status", "notify", "other",
 };
 
-struct xrow {                   /* one device exit */
-	int64_t seq, bytes, t_ns, guest_ns, handle_ns;
-	int dev;
-	enum iopath_role role;
-	char byte0[8];
-};
-
 static int dev_index(const struct iopath_data *d, const char *name)
 {
 	for (int i = 0; name && i < d->ndevs; i++)
@@ -40,7 +33,7 @@ static int dev_index(const struct iopath_data *d, const char *name)
 	return -1;
 }
 
-static void span_add(struct iopath_span *s, const struct xrow *x)
+static void span_add(struct iopath_span *s, const struct iopath_xrow *x)
 {
 	if (!s->exits) {
 		s->first_seq = x->seq;
@@ -106,7 +99,7 @@ static void pend_flush(struct iopath_data *d, struct iopath_dev *v, size_t span)
 	v->npend = 0;
 }
 
-static int handle_exit(struct iopath_data *d, const struct xrow *x, size_t next_req)
+static int handle_exit(struct iopath_data *d, const struct iopath_xrow *x, size_t next_req)
 {
 	struct iopath_dev *v = &d->devs[x->dev];
 	bool is_cmd = x->role == IOPATH_COMMAND;
@@ -168,7 +161,7 @@ static bool xcols_ok(sqlite3_stmt *st)
 }
 
 /* Step st into x (device exits only); 1 row, 0 done, -errno. */
-static int next_exit(const struct iopath_data *d, sqlite3_stmt *st, struct xrow *x)
+static int next_exit(const struct iopath_data *d, sqlite3_stmt *st, struct iopath_xrow *x)
 {
 	int rc = sqlite3_step(st);
 	const char *role, *b0;
@@ -222,13 +215,32 @@ static int load_devices(sqlite3 *db, struct iopath_data *d, char *err, size_t er
 	return ret;
 }
 
+/* Columns of iopath_input_requests.sql, looked up once. */
+enum { RQ_ID, RQ_SEQ, RQ_SECTOR, RQ_NSECTORS, RQ_STATUS, RQ_LATENCY, RQ_DONE_SEQ, RQ_DONE_NS,
+       RQ_BETWEEN, RQ_OP, RQ_DEVICE, RQ_N };
+static const char *const rqcols[RQ_N] = {
+	"id", "seq", "sector", "nsectors", "status", "latency_ns", "done_seq", "done_ns",
+	"exits_between", "op", "device",
+};
+
+static int64_t rq_int(sqlite3_stmt *st, const int *col, int c)
+{
+	return col[c] < 0 ? 0 : sqlite3_column_int64(st, col[c]);
+}
+
 static int load_requests(sqlite3 *db, struct iopath_data *d, char *err, size_t errlen)
 {
 	sqlite3_stmt *st = NULL;
 	size_t cap = 0;
+	int col[RQ_N];
 	int rc, ret = analyzer_query(db, "iopath_input_requests", &st, err, errlen);
 
+	for (int c = 0; !ret && c < RQ_N; c++)
+		col[c] = analyzer_column(st, rqcols[c]);
 	while (!ret && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *op = col[RQ_OP] < 0 ? NULL : (const char *)sqlite3_column_text(st, col[RQ_OP]);
+		const char *dev = col[RQ_DEVICE] < 0 ? NULL
+				  : (const char *)sqlite3_column_text(st, col[RQ_DEVICE]);
 		struct iopath_req *r;
 
 		if (d->nreqs == cap) {
@@ -244,17 +256,17 @@ static int load_requests(sqlite3 *db, struct iopath_data *d, char *err, size_t e
 		}
 		r = &d->reqs[d->nreqs++];
 		memset(r, 0, sizeof(*r));
-		r->id = analyzer_col_int(st, "id");
-		r->seq = analyzer_col_int(st, "seq");
-		r->sector = analyzer_col_int(st, "sector");
-		r->nsectors = analyzer_col_int(st, "nsectors");
-		r->status = analyzer_col_int(st, "status");
-		r->latency_ns = analyzer_col_int(st, "latency_ns");
-		r->done_seq = analyzer_col_int(st, "done_seq");
-		r->done_ns = analyzer_col_int(st, "done_ns");
-		r->exits_between = analyzer_col_int(st, "exits_between");
-		snprintf(r->op, sizeof(r->op), "%s", analyzer_col_text(st, "op") ?: "");
-		r->dev = dev_index(d, analyzer_col_text(st, "device"));
+		r->id = rq_int(st, col, RQ_ID);
+		r->seq = rq_int(st, col, RQ_SEQ);
+		r->sector = rq_int(st, col, RQ_SECTOR);
+		r->nsectors = rq_int(st, col, RQ_NSECTORS);
+		r->status = rq_int(st, col, RQ_STATUS);
+		r->latency_ns = rq_int(st, col, RQ_LATENCY);
+		r->done_seq = rq_int(st, col, RQ_DONE_SEQ);
+		r->done_ns = rq_int(st, col, RQ_DONE_NS);
+		r->exits_between = rq_int(st, col, RQ_BETWEEN);
+		snprintf(r->op, sizeof(r->op), "%s", op ?: "");
+		r->dev = dev_index(d, dev);
 		if (r->dev < 0)
 			ret = analyzer_err(err, errlen, -EPROTO, "request %lld: unknown device",
 					   (long long)r->id);
@@ -265,25 +277,64 @@ static int load_requests(sqlite3 *db, struct iopath_data *d, char *err, size_t e
 	return ret;
 }
 
-/* The merge pass: pio and mmio exits and requests, in seq order. */
-static int attribute(sqlite3 *db, struct iopath_data *d, char *err, size_t errlen)
+/* A source of device exits: a query (iopath_input_{pio,mmio}.sql) or
+ * sum_devacc (iopath_fast.c). */
+struct xsrc {
+	sqlite3_stmt *st;
+	struct iopath_fast *fast;
+};
+
+static int src_next(const struct iopath_data *d, struct xsrc *s, struct iopath_xrow *x)
 {
-	sqlite3_stmt *sp = NULL, *sm = NULL;
-	struct xrow xp, xm;
-	int hp, hm, ret;
+	if (s->fast)
+		return iopath_fast_next(s->fast, x);
+	return s->st ? next_exit(d, s->st, x) : 0;
+}
+
+/* The error of a source's last step (hp, hm: src_next()), or 0. */
+static int src_err(sqlite3 *db, int hp, int hm, char *err, size_t errlen)
+{
+	if (hp == -EBADMSG)
+		return analyzer_err(err, errlen, -EBADMSG, "sum_devacc: a corrupt record");
+	if (hp == -EPROTO || hm == -EPROTO)
+		return analyzer_err(err, errlen, -EPROTO, "an exit names an unknown device");
+	if (hp < 0 || hm < 0)
+		return analyzer_step_err(db, err, errlen);
+	return 0;
+}
+
+/* The merge pass: pio and mmio exits and requests, in seq order. */
+static int attribute(sqlite3 *db, int source, struct iopath_data *d, char *err, size_t errlen)
+{
+	struct xsrc sp = { 0 }, sm = { 0 };
+	struct iopath_xrow xp, xm;
+	int hp, hm, ret = 0;
 	size_t k = 0;
 
-	ret = analyzer_query(db, "iopath_input_pio", &sp, err, errlen);
-	if (!ret)
-		ret = analyzer_query(db, "iopath_input_mmio", &sm, err, errlen);
-	if (!ret && (!xcols_ok(sp) || !xcols_ok(sm)))
-		ret = analyzer_err(err, errlen, -EPROTO, "iopath_input_*.sql: unexpected columns");
-	if (ret)
-		goto out;
-	hp = next_exit(d, sp, &xp);
-	hm = next_exit(d, sm, &xm);
-	while (hp > 0 || hm > 0 || k < d->nreqs) {
-		const struct xrow *x = NULL;
+	if (source != ANALYZER_SRC_RAW) {
+		ret = iopath_fast_open(db, d, &sp.fast, err, errlen);
+		if (ret == 0 && source == ANALYZER_SRC_SUMMARY)
+			ret = analyzer_err(err, errlen, -EINVAL,
+					   "sum_devacc is missing or incomplete");
+		if (ret < 0)
+			goto out;
+		ret = 0;
+	}
+	if (!sp.fast) {
+		ret = analyzer_query(db, "iopath_input_pio", &sp.st, err, errlen);
+		if (!ret)
+			ret = analyzer_query(db, "iopath_input_mmio", &sm.st, err, errlen);
+		if (!ret && (!xcols_ok(sp.st) || !xcols_ok(sm.st)))
+			ret = analyzer_err(err, errlen, -EPROTO,
+					   "iopath_input_*.sql: unexpected columns");
+		if (ret)
+			goto out;
+	}
+	hp = src_next(d, &sp, &xp);
+	hm = src_next(d, &sm, &xm);
+	ret = src_err(db, hp, hm, err, errlen);
+	while (!ret && (hp > 0 || hm > 0 || k < d->nreqs)) {
+		const struct iopath_xrow *x = NULL;
 
 		if (hp > 0 && (hm <= 0 || xp.seq < xm.seq))
 			x = &xp;
@@ -294,22 +345,21 @@ static int attribute(sqlite3 *db, struct iopath_data *d, char *err, size_t errle
 		} else {
 			ret = handle_exit(d, x, k);
 			if (x == &xp)
-				hp = next_exit(d, sp, &xp);
+				hp = src_next(d, &sp, &xp);
 			else
-				hm = next_exit(d, sm, &xm);
+				hm = src_next(d, &sm, &xm);
 		}
-		if (!ret && (hp < 0 || hm < 0))
-			ret = hp == -EPROTO || hm == -EPROTO
-				? analyzer_err(err, errlen, -EPROTO, "an exit names an unknown device")
-				: analyzer_step_err(db, err, errlen);
+		if (!ret)
+			ret = src_err(db, hp, hm, err, errlen);
 		if (ret)
 			goto out;
 	}
 	for (int i = 0; i < d->ndevs; i++)
 		pend_flush(d, &d->devs[i], d->devs[i].nspans - 1);
 out:
-	sqlite3_finalize(sp);
-	sqlite3_finalize(sm);
+	sqlite3_finalize(sp.st);
+	sqlite3_finalize(sm.st);
+	iopath_fast_close(sp.fast);
 	return ret;
 }
 
@@ -365,6 +415,11 @@ static int place(sqlite3 *db, struct iopath_data *d, bool dma, char *err, size_t
 
 int analyzer_iopath_build(sqlite3 *db, struct iopath_data *d, char *err, size_t errlen)
 {
+	return analyzer_iopath_build_src(db, ANALYZER_SRC_AUTO, d, err, errlen);
+}
+
+static int build(sqlite3 *db, int source, struct iopath_data *d, char *err, size_t errlen)
+{
 	int ret;
 
 	memset(d, 0, sizeof(*d));
@@ -372,7 +427,7 @@ int analyzer_iopath_build(sqlite3 *db, struct iopath_data *d, char *err, size_t 
 	if (!ret)
 		ret = load_requests(db, d, err, errlen);
 	if (!ret)
-		ret = attribute(db, d, err, errlen);
+		ret = attribute(db, source, d, err, errlen);
 	if (ret)
 		return ret;
 	for (int i = 0; i < d->ndevs; i++) {
@@ -396,6 +451,19 @@ int analyzer_iopath_build(sqlite3 *db, struct iopath_data *d, char *err, size_t 
 	ret = place(db, d, false, err, errlen);
 	if (!ret)
 		ret = place(db, d, true, err, errlen);
+	return ret;
+}
+
+int analyzer_iopath_build_src(sqlite3 *db, int source, struct iopath_data *d,
+			      char *err, size_t errlen)
+{
+	int ret = build(db, source, d, err, errlen);
+
+	if (ret == -EBADMSG && source == ANALYZER_SRC_AUTO) {
+		/* a corrupt sum_devacc: the raw tables say the same */
+		analyzer_iopath_free(d);
+		ret = build(db, ANALYZER_SRC_RAW, d, err, errlen);
+	}
 	return ret;
 }
 

@@ -9,6 +9,10 @@
  *                                       put loop is bracketed by
  *                                       prctl(PR_SET_NAME, "lb-put-begin"/
  *                                       "lb-put-end") markers)
+ *   log_bench --put-only N --device NAME   the same with the storm's port
+ *                                       claimed by device NAME, a disk of the
+ *                                       board (so the writer also packs each
+ *                                       access into sum_devacc: its cost)
  *
  * The synthetic stream is the storm guest's (samples/guests/storm.asm):
  * per exit one pio row (OUT to the unclaimed port 0x404, size 1, count 1,
@@ -135,6 +139,8 @@ struct store_result {
 /* n exits through the store; storm stream (pio + exit) or HLT-like exits. */
 /* --rate: exits per second the put loop paces itself to (0: flat out) */
 static double pace_rate;
+/* --device: the device claiming the storm's port (NULL: unclaimed) */
+static const char *storm_dev;
 
 static void run_store(const char *path, uint64_t n, bool storm, bool markers,
 		      struct store_result *res)
@@ -148,6 +154,17 @@ static void run_store(const char *path, uint64_t n, bool storm, bool markers,
 	rc = store_create(&s, path, true, err, sizeof(err));
 	if (rc)
 		die("store_create", err);
+	if (storm && storm_dev) {
+		struct store_board *b;
+
+		rc = store_board_begin(s, &b);
+		if (!rc) {
+			store_board_disk(b, 0, storm_dev, "ide", "none", 0, "");
+			rc = store_board_end(b, err, sizeof(err));
+		}
+		if (rc)
+			die("store_board", err);
+	}
 	t0 = now_s();
 	c0 = proc_cpu_s();
 	m0 = thread_cpu_s();
@@ -162,7 +179,7 @@ static void run_store(const char *path, uint64_t n, bool storm, bool markers,
 			uint8_t b = storm_byte(seq, n);
 			struct rec_pio p = { .seq = seq, .port = STORM_PORT, .size = 1,
 					     .is_write = 1, .count = 1, .data = &b,
-					     .device = NULL };
+					     .device = storm_dev };
 
 			if (store_put_pio(s, &p))
 				die("store_put_pio", "refused");
@@ -347,9 +364,11 @@ int main(int argc, char **argv)
 			put_only = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "--rate") && i + 1 < argc)
 			pace_rate = atof(argv[++i]);
+		else if (!strcmp(argv[i], "--device") && i + 1 < argc)
+			storm_dev = argv[++i];
 		else {
 			fprintf(stderr, "usage: log_bench [-n EXITS] [-r REPS] [-d DIR]"
-				" | --put-only N [-d DIR]\n");
+				" | --put-only N [-d DIR] [--rate EXITS_PER_S] [--device NAME]\n");
 			return 2;
 		}
 	}

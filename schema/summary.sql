@@ -77,6 +77,26 @@ CREATE TABLE IF NOT EXISTS sum_timeline (
     PRIMARY KEY (vcpu, reason, ms)
 ) WITHOUT ROWID;
 
+-- Every pio and mmio access of a block device (a device of the disks table
+-- or one that issued a blk_requests row: iopath's devices) with its exit's
+-- times, packed per device: what `exitlog iopath` reads instead of
+-- joining pio, mmio, exits and registers row by row.  recs holds n records
+-- of a varint format (store/devacc.h: seq, pio/mmio, address, is_write,
+-- bytes, first data byte, t_ns, guest_ns, handle_ns).  A row holds one
+-- device's records of a range of 4096 seqs (first_seq / 4096), in seq
+-- order.  The writer keeps it as rows arrive; this file only empties the
+-- table (it cannot pack blobs): `exitlog` rebuilds it at close when needed,
+-- and readers use it only when its record count equals the block devices'
+-- rows of sum_pio and sum_mmio.
+CREATE TABLE IF NOT EXISTS sum_devacc (
+    device    TEXT NOT NULL,        -- pio.device / mmio.device
+    first_seq INTEGER NOT NULL,     -- seq of the first record
+    last_seq  INTEGER NOT NULL,     -- seq of the last record
+    n         INTEGER NOT NULL,     -- records
+    recs      BLOB NOT NULL,
+    PRIMARY KEY (device, first_seq)
+);
+
 -- What the summary covers.  Keys: exits_max_seq, pio_max_seq,
 -- mmio_max_seq (max(seq) of each table when summarized; NULL for an empty
 -- table), exits (row count summarized).
@@ -118,6 +138,8 @@ DELETE FROM sum_timeline;
 INSERT INTO sum_timeline
 SELECT vcpu, reason, t_ns / 1000000, count(*), min(t_ns), max(t_ns)
 FROM exits GROUP BY vcpu, reason, t_ns / 1000000;
+
+DELETE FROM sum_devacc;
 
 DELETE FROM sum_info;
 INSERT INTO sum_info(key, value) VALUES

@@ -241,6 +241,16 @@ uint64_t store_records(const struct store *s);
 int store_close(struct store *s);
 
 /*
+ * Rebuild the summary table sum_devacc of the recording at path from its
+ * raw tables (pio, mmio, exits), in one transaction: what store_close()
+ * does when the writer could not keep it, for recordings made otherwise
+ * (after schema/summary.sql, which creates the table empty).  0;
+ * -EPROTO when rows cannot be packed exactly (the table is left empty and
+ * `exitlog iopath` reads the raw tables); -EIO or -ENOMEM; err says why.
+ */
+int store_rebuild_devacc(const char *path, char *err, size_t errlen);
+
+/*
  * Open a recording read-only.  Checks the SQLite header, the presence of
  * meta and a schema_version <= STORE_SCHEMA_VERSION.  On failure returns
  * -errno (-ENOENT missing, -EINVAL not an exitlog database or damaged,

@@ -39,6 +39,8 @@ struct vt_cur {
 	int k;
 	size_t i, n;
 	bool null_seq;          /* this row's seq goes in as NULL (vt_pos()) */
+	const struct ring_slot *sl;   /* row i's record (vt_pos()) */
+	col_fn col;             /* wr_kinds[k].col */
 };
 
 /*
@@ -57,11 +59,14 @@ static inline void vt_pos(struct vt_cur *c)
 {
 	struct store *s = c->s;
 
-	if (c->i < c->n && wr_kinds[c->k].seq_key) {
+	if (c->i >= c->n)
+		return;
+	c->sl = s->vrows[c->k][c->i];
+	if (wr_kinds[c->k].seq_key) {
 		uint64_t seq;
 
 		/* every seq-keyed body starts with its seq */
-		memcpy(&seq, s->vrows[c->k][c->i]->u, sizeof(seq));
+		memcpy(&seq, c->sl->u, sizeof(seq));
 		c->null_seq = false;
 		if (seq == s->maxseq[c->k] + 1 && s->maxseq_ok) {
 			c->null_seq = true;
@@ -213,6 +218,7 @@ static int vt_open(sqlite3_vtab *v, sqlite3_vtab_cursor **out)
 	memset(c, 0, sizeof(*c));
 	c->s = t->s;
 	c->k = t->k;
+	c->col = wr_kinds[t->k].col;
 	*out = &c->base;
 	return SQLITE_OK;
 }
@@ -258,7 +264,7 @@ static int vt_column(sqlite3_vtab_cursor *cur, sqlite3_context *ctx, int col)
 {
 	struct vt_cur *c = (struct vt_cur *)cur;
 
-	wr_kinds[c->k].col(c, c->s->vrows[c->k][c->i], ctx, col);
+	c->col(c, c->sl, ctx, col);
 	return SQLITE_OK;
 }
 

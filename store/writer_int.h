@@ -281,8 +281,8 @@ void wr_prods_free(struct store *s);
  * wr_sum_init: create them (schema/summary.sql on the empty tables) and
  *   prepare the statements; 0 or -errno with err.  Without an embedded
  *   summary.sql, s->sum stays NULL and the rest are no-ops.
- * wr_sum_record: fold one exits/pio/mmio record (writer thread, any order
- *   of a seq's access and exit records).
+ * wr_sum_record: fold one exits/pio/mmio/blk record (writer thread, inside
+ *   its transaction; any order of a seq's access and exit records).
  * wr_sum_flush: write what changed and sum_info, inside the writer's open
  *   transaction after its rows (just before COMMIT); 0 or -EIO.
  * wr_sum_close: after the last commit, rebuild with summary.sql only when

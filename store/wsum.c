@@ -1,7 +1,10 @@
 /*
  * wsum.c - the summary tables of schema/summary.sql (sum_exits, sum_pio,
- * sum_mmio, sum_timeline, sum_info), kept up to date by the writer thread
- * as rows arrive instead of built from the raw tables at close.
+ * sum_mmio, sum_timeline, sum_devacc, sum_info), kept up to date by the
+ * writer thread as rows arrive instead of built from the raw tables at
+ * close.  This file folds records into in-memory groups; wsum_write.c
+ * writes them (and creates and closes the tables), wdevacc.c keeps
+ * sum_devacc (the block devices' accesses for `exitlog iopath`).
  *
  * The writer folds every exits, pio and mmio record into small in-memory
  * groups (wr_sum_record(), a few dozen instructions a record) and writes
@@ -26,72 +29,10 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "store/embedded.h"
-#include "store/writer_int.h"
-
-#define SUM_PEND   256        /* accesses waiting for their exit; a power of 2 */
-#define SUM_DEVS   1024       /* distinct device names */
-#define SUM_DEVP   64         /* device pointers remembered */
-#define TL_NS      1000000ll  /* sum_timeline's bucket (schema/summary.sql) */
-
-enum { T_EXIT, T_PIO, T_MMIO, T_N };
-
-struct grp {
-	uint64_t ka, kb;          /* the key (see exit_fold(), acc_fold()) */
-	int64_t n, bytes;
-	int64_t hsum, hmin, hmax, gsum, gmin, gmax;
-	double hsq, gsq;
-	bool dirty;
-	/* exits groups: the sum_timeline bucket being counted */
-	int64_t ms, tlo, tn, tmin, tmax;
-};
-
-struct tab {
-	struct grp *g;
-	size_t n, cap;
-	uint32_t *idx;            /* open addressing: group index + 1; 0 = free */
-	size_t mask;
-	size_t last;              /* the group found last (+1), a fast path */
-};
-
-struct acc {
-	uint64_t seq, addr;
-	int64_t bytes;
-	uint32_t dev;
-	uint8_t t, is_write;
-	bool used;
-};
-
-struct recent {
-	uint64_t seq;
-	int64_t h, g;
-	uint32_t vcpu;
-	bool used;
-};
-
-struct tl_row {
-	int64_t vcpu, reason, ms, n, tmin, tmax;
-};
-
-struct wsum {
-	struct tab t[T_N];
-	struct acc pend[SUM_PEND];
-	struct recent rec[SUM_PEND];
-	const char *devp[SUM_DEVP];
-	uint32_t devpid[SUM_DEVP];
-	int ndevp;
-	char *dev[SUM_DEVS + 1];  /* dev[0]: NULL, unclaimed */
-	int ndev;
-	struct tl_row *tl;
-	size_t ntl, tlcap;
-	bool exact, info_dropped;
-	int64_t exits;
-	sqlite3_stmt *ins[T_N], *tl_ins, *info, *drop;
-};
+#include "store/wsum_int.h"
 
 static uint64_t mix(uint64_t a, uint64_t b)
 {
@@ -184,7 +125,7 @@ static inline void grp_add(struct grp *g, int64_t h, int64_t gu)
 	g->dirty = true;
 }
 
-static void tl_push(struct wsum *w, struct grp *g)
+void wr_sum_tl_push(struct wsum *w, struct grp *g)
 {
 	if (w->ntl == w->tlcap) {
 		size_t cap = w->tlcap ? 2 * w->tlcap : 256;
@@ -202,8 +143,29 @@ static void tl_push(struct wsum *w, struct grp *g)
 	g->tn = 0;
 }
 
-/* The id of a device name (0 = NULL); pointers are remembered, names
- * compared only for a pointer not seen before. */
+/* The id of device name p (0 = NULL), by name only: for a name whose
+ * pointer does not stay valid.  0 also when there are too many (then
+ * the summary is not exact). */
+uint32_t wr_sum_dev_name(struct wsum *w, const char *p)
+{
+	int j;
+
+	if (!p)
+		return 0;
+	for (j = 1; j <= w->ndev && strcmp(w->dev[j], p); j++)
+		;
+	if (j > w->ndev) {
+		if (w->ndev == SUM_DEVS || !(w->dev[j] = strdup(p))) {
+			w->exact = false;
+			return 0;
+		}
+		w->ndev++;
+	}
+	return (uint32_t)j;
+}
+
+/* The id of a device name (0 = NULL); pointers (valid until close) are
+ * remembered, names compared only for a pointer not seen before. */
 static uint32_t dev_id(struct wsum *w, const char *p)
 {
 	int i, j;
@@ -241,21 +203,35 @@ static inline void acc_group(struct wsum *w, const struct acc *a, const struct r
 	}
 	g->bytes += a->bytes;
 	grp_add(g, e->h, e->g);
+	if (a->dev)
+		wr_devacc_add(w, a, e);
 }
 
-static void acc_fold(struct wsum *w, int t, uint64_t seq, uint64_t addr, uint8_t is_write,
-		     const char *device, int64_t bytes)
+/* A block request names its device: iopath's devices are the disks' and
+ * every device that issued a request (sum_devacc packs only theirs). */
+static void blk_fold(struct wsum *w, const struct b_blk *b)
 {
-	struct acc a = { seq, addr, bytes, dev_id(w, device), (uint8_t)t, is_write, true };
+	uint32_t d = dev_id(w, b->device);
+
+	if (d)
+		wr_devacc_disk(w, d);
+}
+
+static void acc_fold(struct wsum *w, struct acc a, const char *device)
+{
+	uint64_t seq = a.seq;
 	struct recent *e = &w->rec[seq & (SUM_PEND - 1)];
 	struct acc *p = &w->pend[seq & (SUM_PEND - 1)];
 
 	if (e->used && e->seq == seq) {   /* the exit came first */
+		a.dev = dev_id(w, device);
 		acc_group(w, &a, e);
 		return;
 	}
 	if (p->used)   /* evicted before its exit came, or two accesses on one seq */
 		w->exact = false;
+	a.dev = dev_id(w, device);
+	a.used = true;
 	*p = a;
 }
 
@@ -266,7 +242,7 @@ static void exit_fold(struct wsum *w, const struct b_exit *x)
 	int64_t t = (int64_t)x->t_ns;
 	struct grp *g;
 
-	*e = (struct recent){ x->seq, (int64_t)x->handle_ns, (int64_t)x->guest_ns, x->vcpu, true };
+	*e = (struct recent){ x->seq, (int64_t)x->handle_ns, (int64_t)x->guest_ns, t, x->vcpu, true };
 	g = grp_get(&w->t[T_EXIT], (uint64_t)x->vcpu << 32 | x->reason, 0);
 	if (!g) {
 		w->exact = false;
@@ -279,7 +255,7 @@ static void exit_fold(struct wsum *w, const struct b_exit *x)
 		int64_t ms = t / TL_NS;
 
 		if (g->tn && ms != g->ms)
-			tl_push(w, g);
+			wr_sum_tl_push(w, g);
 		g->ms = ms;
 		g->tlo = ms * TL_NS;
 	}
@@ -296,251 +272,63 @@ static void exit_fold(struct wsum *w, const struct b_exit *x)
 	}
 }
 
+/* The first byte of an access's data (what iopath shows of a command
+ * write), for sum_devacc: accesses of a device only. */
+static inline void first_byte(struct store *s, const struct ring_slot *sl, const uint8_t *inl,
+			      struct acc *a)
+{
+	const struct ring *r;
+
+	if (!(sl->flags & F_PAYLOAD))
+		return;
+	if (sl->flags & F_INLINE) {    /* a->bytes of them inline */
+		a->has_b0 = a->bytes > 0;
+		a->byte0 = inl[0];
+		return;
+	}
+	if (!sl->plen)
+		return;
+	a->has_b0 = true;
+	r = wr_slot_ring(s, sl);
+	a->byte0 = r->side[(sl->side_end - sl->plen) & r->side_mask];
+}
+
 void wr_sum_record(struct store *s, const struct ring_slot *sl)
 {
 	struct wsum *w = s->sum;
 
 	if (!w || !w->exact)
 		return;
+	if (!w->dv_loaded)
+		wr_devacc_load(s, w);
 	switch (sl->kind) {
 	case K_EXIT:
 		exit_fold(w, (const void *)sl->u);
 		break;
 	case K_PIO: {
 		const struct b_pio *p = (const void *)sl->u;
+		struct acc a = { .seq = p->seq, .addr = p->port, .t = T_PIO,
+				 .bytes = (int64_t)p->size * p->count, .is_write = p->is_write };
 
-		acc_fold(w, T_PIO, p->seq, p->port, p->is_write, p->device,
-			 (int64_t)p->size * p->count);
+		if (p->device)
+			first_byte(s, sl, p->inl, &a);
+		acc_fold(w, a, p->device);
 		break;
 	}
 	case K_MMIO: {
 		const struct b_mmio *m = (const void *)sl->u;
+		struct acc a = { .seq = m->seq, .addr = m->gpa, .t = T_MMIO,
+				 .bytes = (int64_t)m->len, .is_write = m->is_write };
 
-		acc_fold(w, T_MMIO, m->seq, m->gpa, m->is_write, m->device, (int64_t)m->len);
+		if (m->device)
+			first_byte(s, sl, m->inl, &a);
+		acc_fold(w, a, m->device);
 		break;
 	}
+	case K_BLK:
+		blk_fold(w, (const void *)sl->u);
+		break;
 	default:
 		break;
 	}
-}
-
-/* ------------------------------------------------------------------ */
-/* writing the groups (writer thread, inside its transaction) */
-
-static int step(sqlite3_stmt *st)
-{
-	int rc = sqlite3_step(st);
-
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? 0 : -EIO;
-}
-
-static int write_grp(struct wsum *w, int t, size_t i)
-{
-	sqlite3_stmt *st = w->ins[t];
-	const struct grp *g = &w->t[t].g[i];
-	int c = 1;
-
-	sqlite3_bind_int64(st, c++, (sqlite3_int64)i + 1);
-	if (t == T_EXIT) {
-		sqlite3_bind_int64(st, c++, (sqlite3_int64)(g->ka >> 32));
-		sqlite3_bind_int64(st, c++, (sqlite3_int64)(uint32_t)g->ka);
-	} else {
-		uint32_t dev = (uint32_t)(g->ka & 0xffff);
-
-		sqlite3_bind_int64(st, c++, (sqlite3_int64)(g->ka >> 24));
-		sqlite3_bind_int64(st, c++, (sqlite3_int64)g->kb);
-		sqlite3_bind_int(st, c++, (int)((g->ka >> 16) & 1));
-		if (dev)
-			sqlite3_bind_text(st, c++, w->dev[dev], -1, SQLITE_STATIC);
-		else
-			sqlite3_bind_null(st, c++);
-	}
-	sqlite3_bind_int64(st, c++, g->n);
-	if (t != T_EXIT)
-		sqlite3_bind_int64(st, c++, g->bytes);
-	sqlite3_bind_int64(st, c++, g->hsum);
-	sqlite3_bind_int64(st, c++, g->hmin);
-	sqlite3_bind_int64(st, c++, g->hmax);
-	sqlite3_bind_double(st, c++, g->hsq);
-	sqlite3_bind_int64(st, c++, g->gsum);
-	if (t == T_EXIT) {
-		sqlite3_bind_int64(st, c++, g->gmin);
-		sqlite3_bind_int64(st, c++, g->gmax);
-		sqlite3_bind_double(st, c++, g->gsq);
-	}
-	return step(st);
-}
-
-static int write_info(struct wsum *w, const char *key, bool null, int64_t v)
-{
-	sqlite3_bind_text(w->info, 1, key, -1, SQLITE_STATIC);
-	if (null)
-		sqlite3_bind_null(w->info, 2);
-	else
-		sqlite3_bind_int64(w->info, 2, v);
-	return step(w->info);
-}
-
-int wr_sum_flush(struct store *s)
-{
-	struct wsum *w = s->sum;
-	struct tab *te;
-
-	if (!w || w->info_dropped)
-		return 0;
-	if (!w->exact) {
-		/* readers must not trust the summary any more */
-		w->info_dropped = true;
-		return step(w->drop);
-	}
-	te = &w->t[T_EXIT];
-	for (size_t i = 0; i < te->n; i++)
-		if (te->g[i].tn)
-			tl_push(w, &te->g[i]);
-	for (size_t i = 0; i < w->ntl; i++) {
-		const struct tl_row *r = &w->tl[i];
-		sqlite3_stmt *st = w->tl_ins;
-
-		sqlite3_bind_int64(st, 1, r->vcpu);
-		sqlite3_bind_int64(st, 2, r->reason);
-		sqlite3_bind_int64(st, 3, r->ms);
-		sqlite3_bind_int64(st, 4, r->n);
-		sqlite3_bind_int64(st, 5, r->tmin);
-		sqlite3_bind_int64(st, 6, r->tmax);
-		if (step(st))
-			return -EIO;
-	}
-	w->ntl = 0;
-	for (int t = 0; t < T_N; t++)
-		for (size_t i = 0; i < w->t[t].n; i++) {
-			if (!w->t[t].g[i].dirty)
-				continue;
-			if (write_grp(w, t, i))
-				return -EIO;
-			w->t[t].g[i].dirty = false;
-		}
-	if (write_info(w, "exits_max_seq", !s->maxseq[K_EXIT], (int64_t)s->maxseq[K_EXIT]) ||
-	    write_info(w, "pio_max_seq", !s->maxseq[K_PIO], (int64_t)s->maxseq[K_PIO]) ||
-	    write_info(w, "mmio_max_seq", !s->maxseq[K_MMIO], (int64_t)s->maxseq[K_MMIO]) ||
-	    write_info(w, "exits", !w->t[T_EXIT].n, w->exits))
-		return -EIO;
-	return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* create and close */
-
-int wr_sum_init(struct store *s, char *err, size_t errlen)
-{
-	static const char *const ins[T_N] = {
-		"INSERT OR REPLACE INTO sum_exits(rowid, vcpu, reason, n, handle_sum, handle_min,"
-		" handle_max, handle_sumsq, guest_sum, guest_min, guest_max, guest_sumsq)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-		"INSERT OR REPLACE INTO sum_pio(rowid, vcpu, port, is_write, device, n, bytes,"
-		" handle_sum, handle_min, handle_max, handle_sumsq, guest_sum)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-		"INSERT OR REPLACE INTO sum_mmio(rowid, vcpu, gpa, is_write, device, n, bytes,"
-		" handle_sum, handle_min, handle_max, handle_sumsq, guest_sum)"
-		" VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-	};
-	const char *summary = embedded_get("schema/summary.sql");
-	struct wsum *w;
-	char *msg = NULL;
-
-	if (!summary)
-		return 0;       /* no summary tables in this binary: nothing to keep */
-	/* the tables, empty (and sum_info saying so) */
-	if (sqlite3_exec(s->db, summary, NULL, NULL, &msg) != SQLITE_OK) {
-		seterr(err, errlen, "%s: summary tables: %s", s->path,
-		       msg ? msg : sqlite3_errmsg(s->db));
-		sqlite3_free(msg);
-		return -EIO;
-	}
-	w = calloc(1, sizeof(*w));
-	if (!w)
-		return -ENOMEM;
-	s->sum = w;
-	w->exact = true;
-	for (int t = 0; t < T_N; t++)
-		if (sqlite3_prepare_v3(s->db, ins[t], -1, SQLITE_PREPARE_PERSISTENT, &w->ins[t],
-				       NULL) != SQLITE_OK)
-			goto fail;
-	if (sqlite3_prepare_v3(s->db, "INSERT INTO sum_timeline(vcpu, reason, ms, n, t_min, t_max)"
-			       " VALUES (?,?,?,?,?,?) ON CONFLICT(vcpu, reason, ms) DO UPDATE SET"
-			       " n = n + excluded.n, t_min = min(t_min, excluded.t_min),"
-			       " t_max = max(t_max, excluded.t_max)", -1,
-			       SQLITE_PREPARE_PERSISTENT, &w->tl_ins, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(s->db, "INSERT OR REPLACE INTO sum_info(key, value) VALUES (?1, ?2)",
-			       -1, SQLITE_PREPARE_PERSISTENT, &w->info, NULL) != SQLITE_OK ||
-	    sqlite3_prepare_v3(s->db, "DELETE FROM sum_info", -1, 0, &w->drop, NULL) != SQLITE_OK)
-		goto fail;
-	return 0;
-fail:
-	seterr(err, errlen, "%s: preparing the summary statements: %s", s->path,
-	       sqlite3_errmsg(s->db));
-	return -EIO;
-}
-
-/* 1 when sum_info matches the raw tables' max(seq) (as the analyzer checks). */
-static int sum_fresh(struct store *s)
-{
-	static const char sql[] =
-		"SELECT (SELECT count(*) FROM sum_info WHERE key = 'exits_max_seq') = 1"
-		" AND (SELECT value FROM sum_info WHERE key = 'exits_max_seq') IS (SELECT max(seq) FROM exits)"
-		" AND (SELECT value FROM sum_info WHERE key = 'pio_max_seq') IS (SELECT max(seq) FROM pio)"
-		" AND (SELECT value FROM sum_info WHERE key = 'mmio_max_seq') IS (SELECT max(seq) FROM mmio)";
-	sqlite3_stmt *st = NULL;
-	int fresh = 0;
-
-	if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK &&
-	    sqlite3_step(st) == SQLITE_ROW)
-		fresh = sqlite3_column_int(st, 0);
-	sqlite3_finalize(st);
-	return fresh;
-}
-
-int wr_sum_close(struct store *s, bool *rebuilt)
-{
-	const char *summary = embedded_get("schema/summary.sql");
-	char *msg = NULL;
-
-	*rebuilt = false;
-	if (!summary)
-		return 0;
-	if (s->sum && s->sum->exact && sum_fresh(s))
-		return 0;
-	*rebuilt = true;
-	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, summary, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
-		store_fail(s, "%s: summary tables: %s", s->path,
-			   msg ? msg : sqlite3_errmsg(s->db));
-		if (!sqlite3_get_autocommit(s->db))
-			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-		sqlite3_free(msg);
-		return -EIO;
-	}
-	return 0;
-}
-
-void wr_sum_free(struct store *s)
-{
-	struct wsum *w = s->sum;
-
-	if (!w)
-		return;
-	for (int t = 0; t < T_N; t++) {
-		sqlite3_finalize(w->ins[t]);
-		free(w->t[t].g);
-		free(w->t[t].idx);
-	}
-	sqlite3_finalize(w->tl_ins);
-	sqlite3_finalize(w->info);
-	sqlite3_finalize(w->drop);
-	for (int i = 1; i <= w->ndev; i++)
-		free(w->dev[i]);
-	free(w->tl);
-	free(w);
-	s->sum = NULL;
 }

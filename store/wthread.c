@@ -149,7 +149,7 @@ static void write_pass(struct store *s, size_t n)
 			store_fail(s, "%s: corrupt record in the ring (kind %u)", s->path, k);
 			goto fail;
 		}
-		if (k <= K_MMIO)
+		if (k <= K_BLK)         /* exits, pio, mmio, blk */
 			wr_sum_record(s, sl);
 		if (s->vrows[k]) {
 			s->vrows[k][s->vn[k]++] = sl;

@@ -5,6 +5,8 @@
  * every data-register exit of a read/write command must belong to its
  * request; on a hand-built virtio-like device (no command register, a
  * notify that issues a batch of two requests) the batch goes to its lead.
+ * The attribution read from sum_devacc (the writer's packed accesses, or
+ * store_rebuild_devacc()'s) prints exactly what the raw tables give.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -21,6 +23,7 @@
 
 #include "analyzer/analyzer.h"
 #include "store/embedded.h"
+#include "store/store.h"
 #include "tests/unit/synthrec.h"
 
 static char dir[64], dbpath[128], img[128];
@@ -121,6 +124,79 @@ static void same_as_views(sqlite3 *db)
 	}
 }
 
+/* iopath from sum_devacc (which must be usable) prints exactly what it
+ * prints from the raw tables: every request (csv, json, table), the
+ * per-device summary, each request's chain. */
+static void fast_same_as_raw(sqlite3 *db)
+{
+	static const enum analyzer_format fmts[] = { ANALYZER_CSV, ANALYZER_JSON, ANALYZER_TABLE };
+	int64_t nreq = count(db, "SELECT count(*) FROM blk_requests");
+
+	for (size_t f = 0; f < 3; f++)
+		for (int sum = 0; sum < 2; sum++)
+			for (int64_t req = 0; req <= (f == 2 && !sum ? nreq : 0); req++) {
+				struct analyzer_iopath_opts o = {
+					.format = fmts[f], .summary = sum, .request = req,
+					.source = ANALYZER_SRC_SUMMARY,
+				};
+				char *a, *b;
+				int ra, rb;
+
+				a = iopath_out(db, o, &ra);
+				o.source = ANALYZER_SRC_RAW;
+				b = iopath_out(db, o, &rb);
+				assert_int_equal(ra, 0);
+				assert_int_equal(rb, 0);
+				assert_string_equal(a, b);
+				free(a);
+				free(b);
+			}
+}
+
+/* Add the summary tables and sum_devacc to a database made by hand. */
+static void add_summary(void)
+{
+	char err[256];
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, embedded_get("schema/summary.sql"), NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+	assert_int_equal(store_rebuild_devacc(dbpath, err, sizeof(err)), 0);
+}
+
+/* A corrupt sum_devacc (of the recording in dbpath): `iopath` reads the
+ * raw tables and prints what they give; forced onto it, -EBADMSG. */
+static void test_corrupt_devacc_falls_back(void)
+{
+	struct analyzer_iopath_opts o = { .format = ANALYZER_CSV };
+	char *a, *b;
+	sqlite3 *db;
+	int ra, rb;
+
+	assert_int_equal(sqlite3_open(dbpath, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE sum_devacc SET recs = x'0f8182' WHERE rowid ="
+				      " (SELECT max(rowid) FROM sum_devacc)", NULL, NULL, NULL),
+			 SQLITE_OK);
+	assert_int_equal(sqlite3_changes(db), 1);
+	sqlite3_close(db);
+	db = open_db();
+	a = iopath_out(db, o, &ra);
+	o.source = ANALYZER_SRC_RAW;
+	b = iopath_out(db, o, &rb);
+	assert_int_equal(ra, 0);
+	assert_int_equal(rb, 0);
+	assert_string_equal(a, b);
+	free(a);
+	free(b);
+	o.source = ANALYZER_SRC_SUMMARY;
+	a = iopath_out(db, o, &ra);
+	assert_int_equal(ra, -EBADMSG);
+	free(a);
+	sqlite3_close(db);
+}
+
 static void test_ata_every_data_exit_attributed(void **state)
 {
 	sqlite3 *db;
@@ -203,7 +279,12 @@ static void test_ata_report(void **state)
 	out = iopath_out(db, o, &rc);
 	assert_int_equal(rc, -EINVAL);
 	free(out);
+	/* the writer kept sum_devacc: the same from it as from the raw tables */
+	assert_int_equal(count(db, "SELECT sum(n) FROM sum_devacc WHERE device = 'ata0'"),
+			 count(db, "SELECT count(*) FROM pio WHERE device = 'ata0'"));
+	fast_same_as_raw(db);
 	sqlite3_close(db);
+	test_corrupt_devacc_falls_back();
 }
 
 /* virtio-like: no 'command' register; notify issues requests. */
@@ -272,6 +353,12 @@ static void test_virtio_batch_and_no_registers(void **state)
 	assert_int_equal(count(db, "SELECT exits FROM v_iopath WHERE id = 4"), 2);
 	assert_int_equal(count(db, "SELECT exits FROM v_iopath WHERE id = 5"), 2);
 
+	/* no sum_devacc in a database made by hand: the raw tables */
+	o.source = ANALYZER_SRC_SUMMARY;
+	out = iopath_out(db, o, &rc);
+	assert_int_equal(rc, -EINVAL);
+	free(out);
+	o.source = ANALYZER_SRC_AUTO;
 	o.summary = true;
 	out = iopath_out(db, o, &rc);
 	assert_int_equal(rc, 0);
@@ -279,6 +366,11 @@ static void test_virtio_batch_and_no_registers(void **state)
 	assert_non_null(strstr(out, "\nvblk0,3,16,5,1.66666666666667,0.3125,0,2,"));
 	assert_non_null(strstr(out, "\nraw0,2,2,4,2,2,0,0,"));
 	free(out);
+	same_as_views(db);
+	sqlite3_close(db);
+	add_summary();
+	db = open_db();
+	fast_same_as_raw(db);
 	same_as_views(db);
 	sqlite3_close(db);
 }
@@ -404,6 +496,12 @@ static void test_random_same_as_views(void **state)
 				  " AND span > 0") > 0);
 		assert_true(count(db, "SELECT count(DISTINCT device) FROM v_iopath_spans"
 				  " WHERE span > 3") >= 2);
+		same_as_views(db);
+		sqlite3_close(db);
+		/* and from sum_devacc */
+		add_summary();
+		db = open_db();
+		fast_same_as_raw(db);
 		same_as_views(db);
 		sqlite3_close(db);
 	}

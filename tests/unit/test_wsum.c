@@ -4,6 +4,9 @@
  * tables: after a normal close, after an abrupt end (no store_close(), as
  * after SIGKILL) at whatever was committed, and when the writer had to give
  * up keeping them exact (then readers see them stale and close rebuilds).
+ * sum_devacc (the claimed accesses packed for iopath) decodes to the same
+ * records as store_rebuild_devacc() makes from the raw tables, and iopath
+ * prints the same from it as from the raw tables.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -20,6 +23,7 @@
 #include <sqlite3.h>
 
 #include "analyzer/analyzer.h"
+#include "store/devacc.h"
 #include "store/embedded.h"
 #include "store/store.h"
 
@@ -49,6 +53,22 @@ static char *tpath(const char *name)
 
 	snprintf(r, 256, "%s/%s", dir, name);
 	return r;
+}
+
+/* A store whose board has one disk, ata0 (sum_devacc packs its accesses);
+ * 0 or what failed. */
+static int create_with_disk(struct store **s, const char *p, char *err, size_t errlen)
+{
+	struct store_board *b;
+	int rc = store_create(s, p, false, err, errlen);
+
+	if (!rc)
+		rc = store_board_begin(*s, &b);
+	if (!rc) {
+		store_board_disk(b, 0, "ata0", "ide", "a.img", 64, "");
+		rc = store_board_end(b, err, errlen);
+	}
+	return rc;
 }
 
 /* Two pointers to the same name: one group in SQL, so one here. */
@@ -146,6 +166,80 @@ static void same_rows(sqlite3 *a, sqlite3 *b, const char *sql)
 	sqlite3_finalize(sb);
 }
 
+static int64_t q_int(sqlite3 *db, const char *sql);
+
+/* Every record of `device` in sum_devacc of db, decoded, into out[]
+ * (at most max); returns how many. */
+static size_t devacc_read(sqlite3 *db, const char *device, struct devacc_rec *out, size_t max)
+{
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int64_t last = 0;
+
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT recs, n, first_seq, last_seq FROM sum_devacc"
+					    " WHERE device = ?1 ORDER BY first_seq", -1, &st, NULL),
+			 SQLITE_OK);
+	sqlite3_bind_text(st, 1, device, -1, SQLITE_STATIC);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		const uint8_t *p = sqlite3_column_blob(st, 0);
+		const uint8_t *end = p ? p + sqlite3_column_bytes(st, 0) : NULL;
+		struct devacc_rec r = { 0 };
+		size_t n0 = n;
+		int rc;
+
+		while ((rc = devacc_decode(&p, end, &r)) == 1) {
+			assert_true(n < max);
+			assert_true(r.seq > last);
+			if (n == n0)
+				assert_int_equal(r.seq, sqlite3_column_int64(st, 2));
+			last = r.seq;
+			out[n++] = r;
+		}
+		assert_int_equal(rc, 0);
+		assert_int_equal(n - n0, sqlite3_column_int64(st, 1));
+		assert_int_equal(last, sqlite3_column_int64(st, 3));
+	}
+	sqlite3_finalize(st);
+	return n;
+}
+
+/* sum_devacc of a and b hold the same records per device, and as many as
+ * sum_pio and sum_mmio count for the block devices (disks, requests). */
+static void same_devacc(sqlite3 *a, sqlite3 *b)
+{
+	static const char *const names[] = { "com1", "ata0", "apic" };
+	enum { MAX = 100000 };
+	struct devacc_rec *ra = calloc(MAX, sizeof(*ra)), *rb = calloc(MAX, sizeof(*rb));
+	int64_t total = 0;
+
+	assert_non_null(ra);
+	assert_non_null(rb);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		size_t na = devacc_read(a, names[i], ra, MAX), nb = devacc_read(b, names[i], rb, MAX);
+
+		assert_int_equal(na, nb);
+		for (size_t k = 0; k < na; k++) {
+			assert_int_equal(ra[k].seq, rb[k].seq);
+			/* DEVACC_F_ADDR depends on where rows were cut */
+			assert_int_equal(ra[k].flags & ~DEVACC_F_ADDR, rb[k].flags & ~DEVACC_F_ADDR);
+			assert_int_equal(ra[k].addr, rb[k].addr);
+			assert_int_equal(ra[k].bytes, rb[k].bytes);
+			if (ra[k].flags & DEVACC_F_BYTE0)
+				assert_int_equal(ra[k].byte0, rb[k].byte0);
+			assert_int_equal(ra[k].t_ns, rb[k].t_ns);
+			assert_int_equal(ra[k].guest_ns, rb[k].guest_ns);
+			assert_int_equal(ra[k].handle_ns, rb[k].handle_ns);
+		}
+		total += (int64_t)na;
+	}
+	assert_int_equal(total, q_int(a, "SELECT (SELECT total(n) FROM sum_pio WHERE device IN"
+				      " (SELECT device FROM disks UNION SELECT device FROM blk_requests))"
+				      " + (SELECT total(n) FROM sum_mmio WHERE device IN"
+				      " (SELECT device FROM disks UNION SELECT device FROM blk_requests))"));
+	free(ra);
+	free(rb);
+}
+
 /* The summary tables of `path` (as committed) equal a rebuild from its raw
  * tables by summary.sql (on a copy). */
 static void check_summary(const char *path)
@@ -175,6 +269,13 @@ static void check_summary(const char *path)
 	assert_int_equal(sqlite3_exec(rb, "SELECT 1 FROM sum_pio WHERE device = 'com1'"
 				      " AND n > 0 LIMIT 1", NULL, NULL, NULL), SQLITE_OK);
 	sqlite3_close(rb);
+	/* sum_devacc: summary.sql emptied it; the rebuild's records are the writer's */
+	assert_int_equal(store_rebuild_devacc(copy, err, sizeof(err)), 0);
+	assert_int_equal(sqlite3_open(copy, &rb), SQLITE_OK);
+	same_devacc(db, rb);
+	/* rows are cut by seq ranges, not by commits: byte for byte the same */
+	same_rows(db, rb, "SELECT * FROM sum_devacc ORDER BY device, first_seq");
+	sqlite3_close(rb);
 	sqlite3_close(db);
 }
 
@@ -198,7 +299,7 @@ static void test_wsum_equals_sql_after_close(void **state)
 	struct store *s;
 
 	(void)state;
-	assert_int_equal(store_create(&s, p, false, err, sizeof(err)), 0);
+	assert_int_equal(create_with_disk(&s, p, err, sizeof(err)), 0);
 	put_range(s, 1, 3000);
 	assert_int_equal(store_flush(s), 0);
 	put_range(s, 3001, 20000);
@@ -216,7 +317,7 @@ static void test_wsum_empty_recording(void **state)
 	struct store *s;
 
 	(void)state;
-	assert_int_equal(store_create(&s, p, false, err, sizeof(err)), 0);
+	assert_int_equal(create_with_disk(&s, p, err, sizeof(err)), 0);
 	assert_int_equal(store_close(s), 0);
 	check_summary(p);
 }
@@ -235,7 +336,7 @@ static void test_wsum_abrupt_end_is_consistent(void **state)
 	if (pid == 0) {
 		struct store *s;
 
-		if (store_create(&s, p, false, err, sizeof(err)))
+		if (create_with_disk(&s, p, err, sizeof(err)))
 			_exit(1);
 		put_range(s, 1, 5000);
 		if (store_flush(s))
@@ -265,7 +366,7 @@ static void test_wsum_inexact_falls_back(void **state)
 	sqlite3 *db;
 
 	(void)state;
-	assert_int_equal(store_create(&s, p, false, err, sizeof(err)), 0);
+	assert_int_equal(create_with_disk(&s, p, err, sizeof(err)), 0);
 	put_range(s, 1, 999);
 	assert_int_equal(store_put_pio(s, &late), 0);
 	put_range(s, 1001, 2000);       /* seq 1256's access evicts seq 1000's */
@@ -277,6 +378,82 @@ static void test_wsum_inexact_falls_back(void **state)
 	assert_int_equal(store_put_exit(s, &e), 0);
 	assert_int_equal(store_close(s), 0);
 	check_summary(p);
+}
+
+/* An access paired with its exit after a later seq's (its exit came late,
+ * within the pending window): the other summaries stay exact, sum_devacc
+ * cannot append it in order, so its rows go (readers see a count that does
+ * not match) and store_close() rebuilds them. */
+static void test_wsum_devacc_out_of_order(void **state)
+{
+	const char *p = tpath("dvlate.db");
+	char err[256] = "";
+	struct rec_pio a = { .seq = 1000, .port = 0x1f7, .size = 1, .is_write = 0, .count = 1,
+			     .data = "P", .device = "ata0" };
+	struct rec_exit e = { .seq = 1000, .vcpu = 0, .reason = 2, .t_ns = 37000000,
+			      .handle_ns = 7 };
+	struct store *s;
+	sqlite3 *db;
+
+	(void)state;
+	assert_int_equal(create_with_disk(&s, p, err, sizeof(err)), 0);
+	put_range(s, 1, 999);
+	assert_int_equal(store_put_pio(s, &a), 0);     /* seq 1000 waits for its exit */
+	a.seq = e.seq = 1001;
+	e.t_ns += 1000;
+	assert_int_equal(store_put_exit(s, &e), 0);    /* 1001: exit, then access */
+	assert_int_equal(store_put_pio(s, &a), 0);
+	e.seq = 1000;
+	e.t_ns -= 1000;
+	assert_int_equal(store_put_exit(s, &e), 0);    /* 1000's exit, after 1001's */
+	put_range(s, 1002, 1500);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(store_open_ro(p, &db, err, sizeof(err)), 0);
+	assert_int_equal(analyzer_summary_fresh(db), 1);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM sum_devacc"), 0);
+	assert_true(q_int(db, "SELECT sum(n) FROM sum_pio WHERE device = 'ata0'") > 100);
+	sqlite3_close(db);
+	put_range(s, 1501, 2000);
+	assert_int_equal(store_close(s), 0);
+	check_summary(p);
+	assert_int_equal(store_open_ro(p, &db, err, sizeof(err)), 0);
+	assert_true(q_int(db, "SELECT sum(n) FROM sum_devacc WHERE device = 'ata0'") > 100);
+	sqlite3_close(db);
+}
+
+/* apic issues a block request after hundreds of its accesses went
+ * unpacked: sum_devacc cannot be complete (its rows go), close rebuilds it
+ * with apic's accesses; ata0's (a disk) were packed from the start. */
+static void test_wsum_devacc_late_block_device(void **state)
+{
+	const char *p = tpath("dvblk.db");
+	char err[256] = "";
+	struct rec_blk b = { .seq = 1500, .device = "apic", .disk = -1, .op = 0, .sector = 0,
+			     .nsectors = 1 };
+	struct store *s;
+	sqlite3 *db;
+
+	(void)state;
+	assert_int_equal(create_with_disk(&s, p, err, sizeof(err)), 0);
+	put_range(s, 1, 1000);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(store_open_ro(p, &db, err, sizeof(err)), 0);
+	assert_true(q_int(db, "SELECT total(n) FROM sum_devacc WHERE device = 'ata0'") > 50);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM sum_devacc WHERE device <> 'ata0'"), 0);
+	sqlite3_close(db);
+	put_range(s, 1001, 1500);
+	assert_int_equal(store_put_blk(s, &b), 0);
+	put_range(s, 1501, 2000);
+	assert_int_equal(store_flush(s), 0);
+	assert_int_equal(store_open_ro(p, &db, err, sizeof(err)), 0);
+	assert_int_equal(analyzer_summary_fresh(db), 1);
+	assert_int_equal(q_int(db, "SELECT count(*) FROM sum_devacc"), 0);
+	sqlite3_close(db);
+	assert_int_equal(store_close(s), 0);
+	check_summary(p);
+	assert_int_equal(store_open_ro(p, &db, err, sizeof(err)), 0);
+	assert_true(q_int(db, "SELECT total(n) FROM sum_devacc WHERE device = 'apic'") > 50);
+	sqlite3_close(db);
 }
 
 /* `timeline` output of db with opts (bucket_ns, vcpu); caller frees. */
@@ -304,7 +481,7 @@ static void test_wsum_timeline_same_as_raw(void **state)
 	sqlite3 *db, *raw;
 
 	(void)state;
-	assert_int_equal(store_create(&s, p, false, err, sizeof(err)), 0);
+	assert_int_equal(create_with_disk(&s, p, err, sizeof(err)), 0);
 	put_range(s, 1, 30000);
 	assert_int_equal(store_close(s), 0);
 	unlink(copy);
@@ -334,6 +511,8 @@ int main(void)
 		cmocka_unit_test(test_wsum_empty_recording),
 		cmocka_unit_test(test_wsum_abrupt_end_is_consistent),
 		cmocka_unit_test(test_wsum_inexact_falls_back),
+		cmocka_unit_test(test_wsum_devacc_out_of_order),
+		cmocka_unit_test(test_wsum_devacc_late_block_device),
 		cmocka_unit_test(test_wsum_timeline_same_as_raw),
 	};
 
