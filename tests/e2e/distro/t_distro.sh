@@ -84,5 +84,5 @@ check() {
 	check_eq "replay of the whole session: exit status" "$?" 0
 	check_eq "replay: clean, both final hashes match" "$(grep -c 'clean; disk 0 final sha256 matches; disk 1 final sha256 matches' "$W/replay.out")" 1
 	echo "  (distro: job $JOB, $CPUS vCPUs; record wall $(cat "$W/rec.secs") s in the sandbox; $(q "$db" "SELECT count(*) FROM exits") exits; guest time $(q "$db" "SELECT max(t_ns)/1000000000 FROM exits") s; $(echo "$out" | grep 'exitlog-workload: \(start\|exit\)' | sed 's/.*exitlog-workload/exitlog-workload/' | tr '\n' ' '))"
-	q "$db" "SELECT '  (vblk1: '||count(*)||' requests, '||sum(nsectors)/2||' KiB)' FROM blk_requests WHERE device='vblk1'"
+	q "$db" "SELECT '  (vblk1: '||count(*)||' requests, '||(sum(nsectors)/2)||' KiB)' FROM blk_requests WHERE device='vblk1'"
 }
