@@ -17,9 +17,10 @@
 # workload unit's power-off.  The workload is wrapped so that the guest also
 # prints the dmesg times of its boot phases.  Per run, one line:
 #   vsq: RUN wall=S boot=... fio=... end=...
-# plus the deltas of L1's KVM counters (debugfs, all VMs of L1: the
-# sandbox's two idle kvmhold VMs add next to nothing) and the largest
-# pages_4k / pages_2m seen while it ran (how KVM mapped guest RAM).
+# plus L1's KVM counters for the run's VM (debugfs sums them over the live
+# VMs only, so they are sampled every 5 s while it runs, minus what the
+# sandbox's idle kvmhold VMs had before: up to the last sample) and
+# pages_4k / pages_2m at the last sample (how KVM mapped guest RAM).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
 R=build/cache/rootfs
@@ -68,7 +69,12 @@ cp --sparse=always "$R/debian.img" "$W/pristine.img" || exit 2
 D=/sys/kernel/debug/kvm
 [ -d "$D" ] || mount -t debugfs none /sys/kernel/debug 2>/dev/null
 STATS="exits io_exits mmio_exits halt_exits irq_exits irq_window_exits irq_injections pf_taken pf_fixed insn_emulation nested_run host_state_reload signal_exits halt_wait_ns"
-snap() { for s in $STATS; do printf '%s=%s ' "$s" "$(cat "$D/$s" 2>/dev/null || echo -)"; done; }
+snap() { # (shell builtins only: it runs every 5 s beside the guest)
+	for s in $STATS; do
+		v=-; [ -r "$D/$s" ] && read -r v < "$D/$s"
+		printf '%s=%s ' "$s" "$v"
+	done
+}
 delta() { # BEFORE AFTER
 	for s in $STATS; do
 		a=$(echo "$1" | tr ' ' '\n' | sed -n "s/^$s=//p")
@@ -112,14 +118,15 @@ for run in "$@"; do
 	*)      "$@" > "$W/con" 2> "$W/run.err" < /dev/null & ;;
 	esac
 	pid=$!
+	after=$before
 	while kill -0 $pid 2>/dev/null; do
 		p=$(cat "$D/pages_4k" "$D/pages_2m" 2>/dev/null | tr '\n' /)
 		[ -n "$p" ] && pages=$p
+		after=$(snap)
 		sleep 5
 	done
 	wait $pid; rc=$?
 	t1=$(date +%s.%N)
-	after=$(snap)
 	con=$(tr -d '\r' < "$W/con")
 	name=$(echo "$run" | tr ':/' '__')
 	echo "$con" > "$OUT/$name.console"
@@ -129,9 +136,9 @@ for run in "$@"; do
 	fio=$(echo "$con" | sed -n 's/.*fio: exit \([0-9]*\) secs \([0-9.]*\) -> \([0-9.]*\).*/\1 \2 \3/p' | head -1)
 	down=$(echo "$con" | sed -n 's/.*\[ *\([0-9.]*\)\] reboot: Power down.*/\1/p' | tail -1)
 	echo "vsq: $run rc=$rc wall=$(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s; guest uptime: workload start ${st:-?}, workload exit ${en:-?}, power down ${down:-?}; fio rc/start/end ${fio:-?}; verify errors $(echo "$con" | grep -ci 'verify: bad\|bad magic\|verify failed'); err=0 lines $(echo "$con" | grep -c 'err= 0')"
-	echo "vsq: $run L1 kvm: $(delta "$before" "$after")pages_4k/2m=$pages"
-	echo "$con" | grep '^vsq-' | sed "s/^/vsq: $run /"
+	echo "vsq: $run L1 kvm (to the last sample): $(delta "$before" "$after")pages_4k/2m=$pages"
+	echo "$con" | grep '^vsq-' | sed "s|^|vsq: $run |"
 	[ $kind = log ] && [ -s "$W/x.db" ] && cp "$W/x.db" "$OUT/$name.db"
-	tail -n 2 "$W/run.err" | sed "s/^/vsq: $run stderr: /"
+	tail -n 2 "$W/run.err" | sed "s|^|vsq: $run stderr: |"
 	rm -f "$W/root.img" "$W/data.img"
 done
