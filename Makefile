@@ -180,11 +180,14 @@ linux-guest: deps
 rootfs: deps
 	@sh samples/distro/build-rootfs.sh
 
-# The Debian session end to end (tests/e2e/distro/t_distro.sh): 10-20 min in
+# The Debian session end to end (tests/e2e/distro/t_distro.sh): ~10 min in
 # the nested sandbox, so not part of `make e2e`; .ci/run runs it after `make test`.
+# DISTRO_JOB=FILE (another fio job or workload script), DISTRO_CPUS=N (default
+# 2) and DISTRO_CONSOLE=FILE are carried into the sandbox.
 test-distro: rootfs
 	@$(MAKE) --no-print-directory all
 	@EXITLOG_SANDBOX_MEM=$${EXITLOG_SANDBOX_MEM:-3072} EXITLOG_SANDBOX_TIMEOUT=$${EXITLOG_SANDBOX_TIMEOUT:-3000} \
+		EXITLOG_SANDBOX_ENV="$${EXITLOG_SANDBOX_ENV:-} DISTRO_JOB DISTRO_CPUS DISTRO_CONSOLE" \
 		E2E_DIR=tests/e2e/distro sh tests/e2e/run.sh
 
 # The binary, a man page per subcommand (docs/man/), bash completion and the

@@ -2,6 +2,7 @@
  * cmd_record.c - `exitlog record`: parse options into struct record_opts
  * and hand over to the recorder.
  */
+#include <ctype.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +13,8 @@
 
 static const char record_usage[] =
 	"usage: exitlog record [-o DB] [--force] [--disk IMG]... [--virtio-disk IMG[,legacy]]...\n"
-	"                      [--mem MiB] [--cpus N] [--initrd FILE] [--append CMDLINE]\n"
+	"                      [--image-sha256 HEX] [--mem MiB] [--cpus N] [--initrd FILE]\n"
+	"                      [--append CMDLINE]\n"
 	"                      [--ktrace] [--no-log] GUEST\n"
 	"\n"
 	"Run GUEST under KVM and log every exit into the SQLite database DB.\n"
@@ -24,6 +26,9 @@ static const char record_usage[] =
 	"      --disk IMG       attach a raw image as an IDE disk (ata0, then ata1)\n"
 	"      --virtio-disk IMG[,legacy]  attach a raw image as a virtio-blk disk\n"
 	"                       (modern virtio-pci, MMIO BAR; ,legacy: legacy IO BAR)\n"
+	"      --image-sha256 HEX  the SHA-256 of the image of the disk option before it,\n"
+	"                       as you know it: the recorder does not hash that image\n"
+	"                       itself (a replay against the image checks the value)\n"
 	"      --mem MiB        guest RAM (default 256)\n"
 	"      --cpus N         vCPUs, 1..8 (default 1); more than 1 needs a bzImage\n"
 	"      --initrd FILE    initramfs for a bzImage guest\n"
@@ -35,13 +40,14 @@ static const char record_usage[] =
 	"badly (triple fault, KVM error, signal); 2 bad input or setup failure.\n";
 
 enum { OPT_DISK = 256, OPT_VDISK, OPT_MEM, OPT_INITRD, OPT_APPEND, OPT_KTRACE, OPT_NOLOG,
-       OPT_CPUS };
+       OPT_CPUS, OPT_IMGSHA };
 
 static const struct option record_longopts[] = {
 	{ "output", required_argument, NULL, 'o' },
 	{ "force", no_argument, NULL, 'f' },
 	{ "disk", required_argument, NULL, OPT_DISK },
 	{ "virtio-disk", required_argument, NULL, OPT_VDISK },
+	{ "image-sha256", required_argument, NULL, OPT_IMGSHA },
 	{ "mem", required_argument, NULL, OPT_MEM },
 	{ "cpus", required_argument, NULL, OPT_CPUS },
 	{ "initrd", required_argument, NULL, OPT_INITRD },
@@ -88,6 +94,32 @@ static int record_add_vdisk(struct record_opts *o, char *arg)
 	return record_add_disk(o, arg, kind);
 }
 
+/*
+ * --image-sha256 HEX: the hash of the image of the last disk option, which
+ * must not have one yet.  HEX is 64 hex digits (kept lowercase, in place).
+ */
+static int record_image_sha256(struct record_opts *o, char *hex)
+{
+	size_t n = strlen(hex);
+
+	if (!o->ndisks || o->disks[o->ndisks - 1].sha256) {
+		fprintf(stderr, "exitlog record: --image-sha256 follows the --disk or --virtio-disk "
+			"option of its image (one per image)\n");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (!isxdigit((unsigned char)hex[i]))
+			n = 0;
+		hex[i] = (char)tolower((unsigned char)hex[i]);
+	}
+	if (n != 64) {
+		fprintf(stderr, "exitlog record: --image-sha256 '%s': not 64 hex digits\n", hex);
+		return -1;
+	}
+	o->disks[o->ndisks - 1].sha256 = hex;
+	return 0;
+}
+
 int cmd_record(int argc, char **argv)
 {
 	struct record_opts o;
@@ -113,6 +145,10 @@ int cmd_record(int argc, char **argv)
 			break;
 		case OPT_VDISK:
 			if (record_add_vdisk(&o, optarg))
+				return 2;
+			break;
+		case OPT_IMGSHA:
+			if (record_image_sha256(&o, optarg))
 				return 2;
 			break;
 		case OPT_MEM:

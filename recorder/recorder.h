@@ -24,6 +24,9 @@ struct record_opts {
 	struct {
 		const char *path;
 		enum disk_kind kind;
+		/* --image-sha256: the image's hash as the caller knows it
+		 * (64 lowercase hex digits), or NULL: hash the file */
+		const char *sha256;
 	} disks[BOARD_MAX_DISKS];
 };
 

@@ -61,6 +61,36 @@ static int vm_add_vcpu(struct vm *vm, int id, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * Guest RAM: anonymous memory whose address is a multiple of 2 MiB, like
+ * gpa 0, and marked for transparent huge pages.  KVM maps a guest page
+ * with a 2 MiB page only when the host address and the gpa agree modulo
+ * 2 MiB; a kernel before 6.7 aligns only file mappings that way, so a
+ * plain mmap() gave 4 KiB nested page-table entries throughout (one
+ * nested page fault per 4 KiB a guest touches: costly under nested
+ * virtualization).  QEMU aligns and advises its RAM the same way.
+ * Returns the mapping of `bytes` bytes, or NULL with errno set.
+ */
+static uint8_t *ram_map(uint64_t bytes)
+{
+	const uint64_t align = 2u << 20;
+	uint8_t *raw, *ram;
+	uint64_t head;
+
+	raw = mmap(NULL, bytes + align, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (raw == MAP_FAILED)
+		return NULL;
+	head = (align - ((uintptr_t)raw & (align - 1))) & (align - 1);
+	ram = raw + head;
+	/* give back the slack on both sides: the mapping is exactly `bytes` */
+	if (head)
+		munmap(raw, head);
+	munmap(ram + bytes, align - head);
+	madvise(ram, bytes, MADV_HUGEPAGE); /* advice: no THP is no error */
+	return ram;
+}
+
 int vm_create(struct vm *vm, uint64_t ram_bytes, bool irqchip, int nvcpus,
 	      char *err, size_t errlen)
 {
@@ -106,11 +136,9 @@ int vm_create(struct vm *vm, uint64_t ram_bytes, bool irqchip, int nvcpus,
 		ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, 0xfffbd000UL);
 
 	vm->ram_size = ram_bytes;
-	vm->ram = mmap(NULL, ram_bytes, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (vm->ram == MAP_FAILED) {
+	vm->ram = ram_map(ram_bytes);
+	if (!vm->ram) {
 		rc = -errno;
-		vm->ram = NULL;
 		snprintf(err, errlen, "guest RAM (%llu MiB): %s",
 			 (unsigned long long)(ram_bytes >> 20), strerror(errno));
 		goto fail;

@@ -10,7 +10,9 @@
 #   vmlinuz, initrd.img   the image's own kernel and initramfs-tools initrd
 #               (virtio_pci, virtio_blk and ext4 are modules in Debian's kernel).
 #
-# Rebuilt only when missing or older than this script / the overlay.
+# Rebuilt only when missing or made from another recipe (debian.key: this
+# script, the overlay and the base, by content).  debian.img.sha256: the
+# image's hash, for `exitlog record --image-sha256` (t_distro).
 # Needs root (mmdebstrap's root mode) and Debian's package mirror.
 set -eu
 cd "$(dirname "$0")/../.."
@@ -47,10 +49,31 @@ if [ ! -s "$OUT/base.tar" ]; then
     echo "$kver" > "$OUT/base.kver"
 fi
 
-newest=$(find "$0" "$SRC/overlay" "$OUT/base.tar" -newer "$OUT/debian.img" 2>/dev/null | head -1)
-if [ -s "$OUT/debian.img" ] && [ -s "$OUT/initrd.img" ] && [ -z "$newest" ]; then
-    echo "build-rootfs: $OUT/debian.img is up to date" >&2
-    exit 0
+# debian.img.sha256: the image's hash, made here (natively) so that
+# t_distro can give it to `exitlog record --image-sha256` instead of the
+# recorder hashing a GiB under nested TCG (minutes); replay checks it.
+image_sha() {
+    if [ ! -s "$OUT/debian.img.sha256" ] || [ "$OUT/debian.img" -nt "$OUT/debian.img.sha256" ]; then
+        sha256sum "$OUT/debian.img" | cut -d' ' -f1 > "$OUT/debian.img.sha256.tmp" &&
+            mv "$OUT/debian.img.sha256.tmp" "$OUT/debian.img.sha256"
+    fi
+}
+# What the image is made from, by content: this script, the overlay (files
+# and modes), the base (its kernel version, size and time: it is only ever
+# replaced whole, here).  By content rather than by file times: build/cache
+# is shared by every work tree of a machine, and a fresh checkout's files
+# are all newer than an image built from the very same recipe.
+key=$( { sha256sum < "$0"; cat "$OUT/base.kver"; stat -c '%s %Y' "$OUT/base.tar";
+         (cd "$SRC/overlay" && find . -type f -printf '%p %m\n' | sort &&
+          find . -type f | sort | xargs sha256sum); } | sha256sum | cut -c1-16)
+if [ -s "$OUT/debian.img" ] && [ -s "$OUT/initrd.img" ]; then
+    # an image from before the key (built by the file-time rule): adopted
+    [ -s "$OUT/debian.key" ] || echo "$key" > "$OUT/debian.key"
+    if [ "$(cat "$OUT/debian.key")" = "$key" ]; then
+        image_sha
+        echo "build-rootfs: $OUT/debian.img is up to date" >&2
+        exit 0
+    fi
 fi
 
 tmp=$(mktemp -d "$OUT/tree.XXXXXX")
@@ -88,4 +111,6 @@ mkfs.ext4 -q -L exitlog-root -d "$tmp" "$OUT/debian.img.tmp" "${mib}M"
 mv "$OUT/vmlinuz.tmp" "$OUT/vmlinuz"
 mv "$OUT/initrd.img.tmp" "$OUT/initrd.img"
 mv "$OUT/debian.img.tmp" "$OUT/debian.img"
+echo "$key" > "$OUT/debian.key"
+image_sha
 echo "build-rootfs: $OUT/debian.img (${mib} MiB), $OUT/vmlinuz, $OUT/initrd.img" >&2

@@ -77,3 +77,25 @@ expect_err() {
 		fail "$what: exit $rc (want $want), $lines stderr lines: $(cat "$W/_e")"
 	fi
 }
+
+# vring_irq_rule DB DEV - virtio 1.x 2.7.7.2 (no EVENT_IDX) checked on every
+# exit and event of a recording in which DEV wrote used->idx: prints "A B",
+#   A: such seqs with no read of the avail flags after DEV's last used->idx
+#      write of that seq (the suppression flag must be judged AFTER the used
+#      ring is updated: the rule issue 18 broke, and the old model's notify
+#      read the flags only before serving);
+#   B: such seqs whose last avail read after it had NO_INTERRUPT clear but
+#      left DEV's line low (a notification the device MUST send).
+# In the dma rows a 2-byte device write is used->idx (st16 in virtq_push)
+# and a 4-byte device read is avail flags+idx (virtq_avail): nothing else of
+# a virtio-blk device has those sizes.
+vring_irq_rule() {
+	q "$1" "WITH w AS (SELECT seq, max(id) AS id FROM dma WHERE device='$2' AND is_write=1 AND len=2 GROUP BY seq),
+	r AS (SELECT w.seq, (SELECT d.data FROM dma d WHERE d.seq=w.seq AND d.device='$2' AND d.is_write=0
+	                     AND d.len=4 AND d.id>w.id ORDER BY d.id DESC LIMIT 1) AS avail FROM w),
+	l AS (SELECT r.seq, r.avail, (SELECT i.level FROM irqs i WHERE i.device='$2' AND i.seq<=r.seq
+	                              ORDER BY i.seq DESC, i.id DESC LIMIT 1) AS level FROM r)
+	SELECT sum(avail IS NULL) || ' ' ||
+	       sum(avail IS NOT NULL AND substr(hex(avail),2,1) IN ('0','2','4','6','8','A','C','E')
+	           AND coalesce(level,0) != 1) FROM l"
+}
