@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -118,6 +119,16 @@ static int record_meta_end(struct store *st, const struct record_opts *o,
 	rc = err_first(rc, store_meta_setf(st, "event_count", "%llu",
 					   (unsigned long long)hl->events));
 	rc = err_first(rc, store_meta_setf(st, "device_errors", "%d", hl->dev_errors));
+	for (int i = 0; i < res->nvcpus; i++) {
+		char k[48];
+
+		snprintf(k, sizeof(k), "lock_steps.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].steps));
+		snprintf(k, sizeof(k), "lock_wait_ns.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].wait_ns));
+		snprintf(k, sizeof(k), "lock_hold_ns.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].hold_ns));
+	}
 	for (int i = 0; i < ndisks; i++) {
 		char k[64], hex[65], sql[160];
 		snprintf(k, sizeof(k), "disk%d.final_sha256", i);
@@ -128,6 +139,26 @@ static int record_meta_end(struct store *st, const struct record_opts *o,
 		}
 	}
 	return rc;
+}
+
+/* EXITLOG_LOCKSTAT=1: each vCPU's dispatch-lock figures on stderr, one line
+ * each (the same as meta.lock_*.vcpuN; with --no-log the only place). */
+static void record_print_lockstat(const struct run_result *res)
+{
+	const char *v = getenv("EXITLOG_LOCKSTAT");
+
+	if (!v || !*v || !strcmp(v, "0"))
+		return;
+	for (int i = 0; i < res->nvcpus; i++) {
+		const struct run_lockstat *l = &res->lock[i];
+		uint64_t n = l->steps ? l->steps : 1;
+
+		fprintf(stderr, "exitlog: lockstat vcpu%d steps=%llu wait_ns=%llu hold_ns=%llu"
+			" wait_per_step=%.0f hold_per_step=%.0f\n", i,
+			(unsigned long long)l->steps, (unsigned long long)l->wait_ns,
+			(unsigned long long)l->hold_ns, (double)l->wait_ns / (double)n,
+			(double)l->hold_ns / (double)n);
+	}
 }
 
 /* Inputs first: nothing is created or opened for writing before they pass. */
@@ -307,6 +338,7 @@ int recorder_run(const struct record_opts *o)
 		}
 	}
 	rc = run_loop(&vm, &board, &hl, st, t0, &record_stop, &res);
+	record_print_lockstat(&res);
 	iothread_destroy(hl.io); /* drained by run_loop */
 	hl.io = NULL;
 	console_destroy(hl.console); /* the terminal as it was */

@@ -10,8 +10,20 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include "recorder/run.h"
+
+uint64_t run_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __rdtsc();
+#else
+	return hostlive_clock();
+#endif
+}
 
 static const char *const end_names[] = {
 	[RUN_END_HLT] = "hlt",
@@ -223,10 +235,20 @@ static int run_step_locked(struct run_vcpu *c, const struct run_stamp *t,
 
 int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *res)
 {
+	uint64_t asked, taken, released;
 	int rc;
 
+	asked = run_ticks();
 	dispatch_lock(c->dispatch);
+	taken = run_ticks();
 	rc = run_step_locked(c, t, res);
+	released = run_ticks();
 	dispatch_unlock(c->dispatch);
+	c->lock_steps++;
+	/* a thread moved to a CPU whose TSC is behind: drop that sample */
+	if (taken >= asked && released >= taken) {
+		c->lock_wait_ticks += taken - asked;
+		c->lock_hold_ticks += released - taken;
+	}
 	return rc;
 }

@@ -42,6 +42,11 @@
 --   disk<N>.sectors, disk<N>.initial_sha256, disk<N>.final_sha256
 --   ring_waits       times a vCPU waited for the writer (full ring), all vCPUs
 --   ring_waits.vcpu<N>  the same for vCPU N alone (its own ring)
+--   lock_steps.vcpu<N>    exits vCPU N handled under the dispatch lock (run_step)
+--   lock_wait_ns.vcpu<N>  summed time vCPU N waited for the dispatch lock, ns
+--   lock_hold_ns.vcpu<N>  summed time vCPU N held it (seq, device access, log
+--                         rows queued), ns; TSC deltas scaled to CLOCK_MONOTONIC.
+--                         IO and console threads delivering events are not counted
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT

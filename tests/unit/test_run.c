@@ -300,6 +300,23 @@ static void test_run_step_without_log(void **state)
 	assert_int_equal(q_int(f, "SELECT count(*) FROM exits"), 0);
 }
 
+/* Every step counts its use of the dispatch lock (the SMP storm bench's
+ * lock_hold_ns): one step each, a hold that covers the device access and
+ * the log rows, so it cannot be 0 ticks for three steps. */
+static void test_run_step_counts_lock(void **state)
+{
+	struct fixture *f = *state;
+	struct run_result res = { 0 };
+
+	assert_int_equal(f->c.lock_steps, 0);
+	assert_int_equal(step_io(f, 0x3f8, 1, 1, true, "a", &res), 0);
+	assert_int_equal(step_io(f, 0x404, 1, 1, true, "b", &res), 0);
+	assert_int_equal(step_reason(f, KVM_EXIT_HLT, &res), 1);
+	assert_int_equal(f->c.lock_steps, 3);
+	assert_true(f->c.lock_hold_ticks > 0);
+	finish(f);
+}
+
 /* A row the store refuses (a payload larger than its side buffer can ever
  * hold: -ENOSPC) ends the run with RUN_END_ERROR naming seq and table. */
 static void test_run_step_refused_row_ends_run(void **state)
@@ -361,6 +378,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_step_refused_access_in_exit_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_without_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_step_counts_lock, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_refused_row_ends_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_after_end_is_gone, setup, teardown),
 	};
