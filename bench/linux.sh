@@ -4,6 +4,8 @@
 # initramfs, command line and disks, all in ONE scripts/with-kvm session.
 #
 #   sh bench/linux.sh          (bench/run.sh calls it; BENCH_QUICK=1: one round)
+#   sh bench/linux.sh --report RAW   the figures again from a kept build/bench/linux.raw
+#   BENCH_LINUX_REPS=N         override the number of rounds
 #   sh bench/linux.sh --inside DIR REPS TIMEOUT KEEP   (internal)
 #
 # The session is t_linux's: build/guest/vmlinuz, build/guest/initrd.img,
@@ -78,6 +80,7 @@ inside() {
 
 # linux_run CFG ROUND: prints
 #   lrun CFG ROUND RC WALL_NS OK DB_EXITS T_INIT T_END
+#   phases CFG ROUND inputs=S setup=S store=S run=S finish=S close=S   (exitlog only)
 #   hist CFG/ROUND EVENT KEY COUNT ...
 linux_run() {
 	cfg=$1 round=$2
@@ -105,7 +108,7 @@ linux_run() {
 		hist_on kvm_pio port
 	fi
 	t0=$(date +%s%N)
-	timeout -s KILL "$TMO" "$@" </dev/null >"$W/out" 2>"$W/err"
+	EXITLOG_PHASES=1 timeout -s KILL "$TMO" "$@" </dev/null >"$W/out" 2>"$W/err"
 	rc=$?
 	t1=$(date +%s%N)
 	if [ -n "$hists" ]; then
@@ -129,6 +132,8 @@ linux_run() {
 	fi
 	[ "$KEEP" = 1 ] && cp "$W/out" "build/bench/linux-$cfg.out"
 	echo "lrun $cfg $round $rc $((t1 - t0)) $ok $dbx ${tinit:-0} ${tend:-0}"
+	# exitlog's own account of its wall time (EXITLOG_PHASES)
+	sed -n "s/^exitlog: phases /phases $cfg $round /p" "$W/err"
 	[ "$rc" = 0 ] && [ "$ok" = 2 ] ||
 		echo "fail $cfg round $round rc=$rc ok=$ok: $(tail -n 2 "$W/err" | tr '\n' ' ')"
 	rm -f "$W"/linux.db* "$W"/[ab].img
@@ -145,6 +150,7 @@ case "${BENCH_QUICK:-}" in
 "" | 0) REPS=3 TMO=900 sbt=${EXITLOG_SANDBOX_TIMEOUT:-5400} ;;
 *) REPS=1 TMO=300 sbt=${EXITLOG_SANDBOX_TIMEOUT:-900} ;;
 esac
+REPS=${BENCH_LINUX_REPS:-$REPS}   # override, for a run by hand
 FIGS="linux_record_vs_qemu linux_nolog_vs_qemu linux_record_vs_nolog linux_exits_record
 linux_exits_nolog linux_exits_qemu"
 
@@ -201,6 +207,9 @@ $1 == "lrun" && $4 == 0 && $6 == 2 {
 	c = $2; k = ++cnt[c]; wall[c, k] = $5; good[c, $3] = $5; dbx[c] = $7
 	tinit[c, k] = $8; tend[c, k] = $9
 }
+$1 == "phases" {
+	for (i = 4; i <= NF; i++) { split($i, kv, "="); ph[$2, kv[1]] = ph[$2, kv[1]] " " kv[2]; phn[kv[1]] = 1 }
+}
 $1 == "hist" {
 	split($2, tr, "/"); c = tr[1]; r = tr[2]; ev = $3; key = $4; v = $5
 	if (key == "total") { tot[c, ev, r] = v; next }
@@ -233,6 +242,14 @@ END {
 		split("", t); for (k = 1; k <= cnt[c]; k++) t[k] = tend[c, k]; me = median(t, cnt[c])
 		if (mi != "") printf "linux_guest_init_seconds_%s %.2f\nlinux_guest_end_seconds_%s %.2f\n", c, mi, c, me
 	}
+	print "# exitlog'"'"'s wall time by phase (EXITLOG_PHASES), seconds per round: inputs (guest read, disks"
+	print "# opened and hashed), setup (VM, board, load), store (database created), run (the guest),"
+	print "# finish (images flushed, final hashes, meta), close (store_close)"
+	split("inputs setup store run finish close", pn, " ")
+	for (cc = 1; cc <= 2; cc++) { c = cc == 1 ? "record" : "nolog"; s = ""
+		for (i = 1; i <= 6; i++) s = s sprintf(" %s=%s", pn[i], substr(ph[c, pn[i]], 2))
+		gsub(/ /, ",", s); gsub(/,([a-z]+)=/, "  &", s); gsub(/  ,/, " ", s)
+		printf "#   %s:%s\n", c, s }
 	# ratios: wall time under the first / under the second (< 1: the first is faster)
 	if (med["record"] != "" && med["qemu"] != "") printf "linux_record_vs_qemu %.3f\n", med["record"] / med["qemu"]
 	else print "linux_record_vs_qemu nan"

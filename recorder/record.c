@@ -161,6 +161,36 @@ static void record_print_lockstat(const struct run_result *res)
 	}
 }
 
+/* EXITLOG_PHASES=1: where a session's wall time went, on stderr in one line
+ * at the end (the bench's Linux side-by-side reads it). */
+enum { PH_START, PH_INPUTS, PH_SETUP, PH_STORE, PH_RUN, PH_FINISH, PH_CLOSE, PH_N };
+static uint64_t record_ph[PH_N];
+
+static void record_phase(int k)
+{
+	record_ph[k] = hostlive_clock();
+}
+
+static void record_print_phases(void)
+{
+	static const char *const names[PH_N] = {
+		"", "inputs", "setup", "store", "run", "finish", "close",
+	};
+	const char *v = getenv("EXITLOG_PHASES");
+	uint64_t prev = record_ph[PH_START];
+
+	if (!v || !*v || !strcmp(v, "0"))
+		return;
+	fprintf(stderr, "exitlog: phases");
+	for (int k = PH_INPUTS; k < PH_N; k++) {
+		if (!record_ph[k])
+			continue;
+		fprintf(stderr, " %s=%.3f", names[k], (double)(record_ph[k] - prev) / 1e9);
+		prev = record_ph[k];
+	}
+	fprintf(stderr, "\n");
+}
+
 /* Inputs first: nothing is created or opened for writing before they pass. */
 static int record_check_inputs(const struct record_opts *o, struct guest_image *g,
 			       struct blkraw *disks, struct board_config *cfg,
@@ -260,6 +290,8 @@ int recorder_run(const struct record_opts *o)
 	record_signals(1);
 	memset(&hb, 0, sizeof(hb));
 	nopen = 0;
+	memset(record_ph, 0, sizeof(record_ph));
+	record_phase(PH_START);
 	/* --ktrace needs root and tracefs: say so before anything else. */
 	rc = o->ktrace ? ktrace_probe(err, sizeof(err)) : 0;
 	if (rc)
@@ -268,6 +300,7 @@ int recorder_run(const struct record_opts *o)
 	nopen = o->ndisks;
 	if (rc)
 		goto out_inputs;
+	record_phase(PH_INPUTS);  /* the guest read, the disks opened and hashed */
 	if (g.kind != GUEST_BZIMAGE && o->cpus > 1) {
 		snprintf(err, sizeof(err), "--cpus %d needs a bzImage guest; %s is a flat real-mode binary (one CPU)",
 			 o->cpus, o->guest);
@@ -299,6 +332,7 @@ int recorder_run(const struct record_opts *o)
 		rc = loader_load_flat(&vm, &g, err, sizeof(err));
 	if (rc)
 		goto out_board;
+	record_phase(PH_SETUP);   /* VM, board, guest loaded */
 	if (!o->nolog) {
 		rc = store_create(&st, o->out, o->force, err, sizeof(err));
 		if (rc)
@@ -326,6 +360,7 @@ int recorder_run(const struct record_opts *o)
 		goto out_store;
 	}
 	t0 = hostlive_clock();
+	record_phase(PH_STORE);   /* the database created, its header written */
 	if (o->ktrace) {
 		/* 0: this thread, and the vCPU threads it starts */
 		rc = ktrace_start(&kt, 0, t0, err, sizeof(err));
@@ -338,6 +373,7 @@ int recorder_run(const struct record_opts *o)
 		}
 	}
 	rc = run_loop(&vm, &board, &hl, st, t0, &record_stop, &res);
+	record_phase(PH_RUN);     /* the guest ran (and the IO threads drained) */
 	record_print_lockstat(&res);
 	iothread_destroy(hl.io); /* drained by run_loop */
 	hl.io = NULL;
@@ -357,6 +393,7 @@ int recorder_run(const struct record_opts *o)
 		snprintf(err, sizeof(err), "%s: cannot finish the recording", o->out);
 		goto out_store;
 	}
+	record_phase(PH_FINISH);  /* images flushed, final hashes, meta */
 	if (kt) {
 		rc = ktrace_stop(kt, st, err, sizeof(err)); /* st NULL (--no-log): discards */
 		kt = NULL;
@@ -373,6 +410,8 @@ int recorder_run(const struct record_opts *o)
 			goto out_board;
 		}
 	}
+	record_phase(PH_CLOSE);   /* the recording closed */
+	record_print_phases();
 	fprintf(stderr, "exitlog: %s; %llu exits%s%s\n", res.msg,
 		(unsigned long long)res.exits, o->nolog ? "" : " recorded in ",
 		o->nolog ? " (recording off)" : o->out);
