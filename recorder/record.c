@@ -26,6 +26,7 @@
 #include "recorder/recorder.h"
 #include "recorder/run.h"
 #include "recorder/vm.h"
+#include "store/writer.h"
 #include "util/sha256.h"
 
 static volatile sig_atomic_t record_stop;
@@ -334,7 +335,10 @@ int recorder_run(const struct record_opts *o)
 		goto out_board;
 	record_phase(PH_SETUP);   /* VM, board, guest loaded */
 	if (!o->nolog) {
-		rc = store_create(&st, o->out, o->force, err, sizeof(err));
+		/* every row goes through the vCPUs' and the events' rings */
+		const struct store_opts so = { .producers_only = true };
+
+		rc = store_create_opts(&st, o->out, o->force, &so, err, sizeof(err));
 		if (rc)
 			goto out_board;
 		rc = record_meta_start(st, o, &vm, &g, &board, &cfg, hashes);

@@ -323,8 +323,11 @@ int store_create_opts(struct store **out, const char *path, bool force,
 		store_free(s);
 		return ret;
 	}
-	ret = ring_create(&s->main.ring, o->ring_records ? o->ring_records : STORE_RING_RECORDS,
-			  o->side_bytes ? o->side_bytes : STORE_SIDE_BYTES);
+	if (o->producers_only)
+		ret = ring_create(&s->main.ring, STORE_MAIN_MIN_RECORDS, STORE_MAIN_MIN_SIDE);
+	else
+		ret = ring_create(&s->main.ring, o->ring_records ? o->ring_records : STORE_RING_RECORDS,
+				  o->side_bytes ? o->side_bytes : STORE_SIDE_BYTES);
 	if (!ret) {
 		s->main.s = s;
 		s->prods[0] = &s->main;
