@@ -111,7 +111,11 @@ static int record_meta_end(struct store *st, const struct record_opts *o,
 			   const struct run_result *res, const struct hostlive *hl,
 			   int ndisks)
 {
+	const char *paths[BOARD_MAX_DISKS];
+	char hex[BOARD_MAX_DISKS][65];
 	int rc = 0;
+
+	memset(hex, 0, sizeof(hex));
 
 	rc = err_first(rc, store_flush(st));
 	rc = err_first(rc, store_meta_set(st, "end_reason", run_end_name(res->end)));
@@ -130,12 +134,16 @@ static int record_meta_end(struct store *st, const struct record_opts *o,
 		snprintf(k, sizeof(k), "lock_hold_ns.vcpu%d", i);
 		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].hold_ns));
 	}
+	/* the disks' final hashes, all at once (one thread each) */
+	for (int i = 0; i < ndisks; i++)
+		paths[i] = o->disks[i].path;
+	sha256_files(paths, ndisks, hex, NULL);
 	for (int i = 0; i < ndisks; i++) {
-		char k[64], hex[65], sql[160];
+		char k[64], sql[160];
 		snprintf(k, sizeof(k), "disk%d.final_sha256", i);
-		if (sha256_file(o->disks[i].path, hex) == 0) {
-			rc = err_first(rc, store_meta_set(st, k, hex));
-			snprintf(sql, sizeof(sql), "UPDATE disks SET final_sha256='%s' WHERE idx=%d", hex, i);
+		if (hex[i][0]) {
+			rc = err_first(rc, store_meta_set(st, k, hex[i]));
+			snprintf(sql, sizeof(sql), "UPDATE disks SET final_sha256='%.64s' WHERE idx=%d", hex[i], i);
 			rc = err_first(rc, store_exec(st, sql, NULL, 0));
 		}
 	}
@@ -197,8 +205,9 @@ static int record_check_inputs(const struct record_opts *o, struct guest_image *
 			       struct blkraw *disks, struct board_config *cfg,
 			       char (*hashes)[65], char *err, size_t errlen)
 {
+	const char *paths[BOARD_MAX_DISKS];
 	struct stat st;
-	int rc;
+	int rc, bad = 0;
 
 	rc = loader_read(o->guest, g, err, errlen);
 	if (rc)
@@ -221,11 +230,16 @@ static int record_check_inputs(const struct record_opts *o, struct guest_image *
 		cfg->disks[i].kind = o->disks[i].kind;
 		cfg->disks[i].sectors = disks[i].sectors;
 		cfg->ndisks = i + 1;
-		rc = sha256_file(o->disks[i].path, hashes[i]);
-		if (rc) {
-			snprintf(err, errlen, "%s: %s", o->disks[i].path, strerror(-rc));
-			return rc;
-		}
+		paths[i] = o->disks[i].path;
+	}
+	/* the initial hashes go in the recording only: --no-log skips them;
+	 * all disks at once, one thread each */
+	if (o->nolog)
+		return 0;
+	rc = sha256_files(paths, o->ndisks, hashes, &bad);
+	if (rc) {
+		snprintf(err, errlen, "%s: %s", o->disks[bad].path, strerror(-rc));
+		return rc;
 	}
 	return 0;
 }

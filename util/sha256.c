@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -202,4 +203,48 @@ out_free:
 out_close:
 	close(fd);
 	return ret;
+}
+
+struct sha256_job {
+	const char *path;
+	char *hex;
+	int rc;
+	pthread_t tid;
+	int started;
+};
+
+static void *sha256_job_run(void *arg)
+{
+	struct sha256_job *j = arg;
+
+	j->rc = sha256_file(j->path, j->hex);
+	return NULL;
+}
+
+int sha256_files(const char *const *paths, int n, char (*hex)[65], int *bad)
+{
+	struct sha256_job jobs[SHA256_MAX_FILES];
+
+	if (n < 0 || n > SHA256_MAX_FILES)
+		return -EINVAL;
+	for (int i = 0; i < n; i++) {
+		jobs[i] = (struct sha256_job){ .path = paths[i], .hex = hex[i] };
+		/* the last one is this thread's */
+		if (i < n - 1 && pthread_create(&jobs[i].tid, NULL, sha256_job_run, &jobs[i]) == 0)
+			jobs[i].started = 1;
+	}
+	for (int i = n - 1; i >= 0; i--) {
+		if (jobs[i].started)
+			pthread_join(jobs[i].tid, NULL);
+		else
+			sha256_job_run(&jobs[i]);
+	}
+	for (int i = 0; i < n; i++) {
+		if (jobs[i].rc) {
+			if (bad)
+				*bad = i;
+			return jobs[i].rc;
+		}
+	}
+	return 0;
 }
