@@ -133,6 +133,14 @@ static int record_meta_end(struct store *st, const struct record_opts *o,
 		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].wait_ns));
 		snprintf(k, sizeof(k), "lock_hold_ns.vcpu%d", i);
 		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].hold_ns));
+		snprintf(k, sizeof(k), "lock_wait_p50_ns.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].wait_p50_ns));
+		snprintf(k, sizeof(k), "lock_wait_p99_ns.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].wait_p99_ns));
+		snprintf(k, sizeof(k), "lock_hold_p50_ns.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].hold_p50_ns));
+		snprintf(k, sizeof(k), "lock_hold_p99_ns.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].hold_p99_ns));
 	}
 	/* the disks' final hashes, all at once (one thread each) */
 	for (int i = 0; i < ndisks; i++)
@@ -163,10 +171,13 @@ static void record_print_lockstat(const struct run_result *res)
 		uint64_t n = l->steps ? l->steps : 1;
 
 		fprintf(stderr, "exitlog: lockstat vcpu%d steps=%llu wait_ns=%llu hold_ns=%llu"
-			" wait_per_step=%.0f hold_per_step=%.0f\n", i,
+			" wait_per_step=%.0f hold_per_step=%.0f wait_p50=%llu wait_p99=%llu"
+			" hold_p50=%llu hold_p99=%llu\n", i,
 			(unsigned long long)l->steps, (unsigned long long)l->wait_ns,
 			(unsigned long long)l->hold_ns, (double)l->wait_ns / (double)n,
-			(double)l->hold_ns / (double)n);
+			(double)l->hold_ns / (double)n, (unsigned long long)l->wait_p50_ns,
+			(unsigned long long)l->wait_p99_ns, (unsigned long long)l->hold_p50_ns,
+			(unsigned long long)l->hold_p99_ns);
 	}
 }
 

@@ -16,6 +16,35 @@
 
 #include "recorder/run.h"
 
+uint64_t run_hist_low(unsigned b)
+{
+	unsigned e = b / 4u + 1u;
+
+	if (b < 4)
+		return b;
+	return (uint64_t)(4u + b % 4u) << (e - 2u);
+}
+
+uint64_t run_hist_quantile(const uint64_t *hist, double q)
+{
+	uint64_t total = 0, seen = 0;
+
+	for (unsigned b = 0; b < RUN_HIST_BUCKETS; b++)
+		total += hist[b];
+	if (!total)
+		return 0;
+	for (unsigned b = 0; b < RUN_HIST_BUCKETS; b++) {
+		seen += hist[b];
+		if ((double)seen >= q * (double)total) {
+			uint64_t lo = run_hist_low(b);
+			uint64_t hi = b + 1 < RUN_HIST_BUCKETS ? run_hist_low(b + 1) : lo;
+
+			return lo + (hi - lo) / 2;
+		}
+	}
+	return run_hist_low(RUN_HIST_BUCKETS - 1);
+}
+
 uint64_t run_ticks(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
@@ -249,6 +278,8 @@ int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *r
 	if (taken >= asked && released >= taken) {
 		c->lock_wait_ticks += taken - asked;
 		c->lock_hold_ticks += released - taken;
+		c->lock_wait_hist[run_hist_bucket(taken - asked)]++;
+		c->lock_hold_hist[run_hist_bucket(released - taken)]++;
 	}
 	return rc;
 }

@@ -39,12 +39,36 @@ enum run_end {
 };
 
 /* One vCPU's use of the dispatch lock over a session (run_step()): the
- * time spent waiting to take it and holding it, in ns. */
+ * time spent waiting to take it and holding it, in ns; sums and, from
+ * log-scale histograms (4 buckets per power of two: within ~20 %), the
+ * median and the 99th percentile of one step's. */
 struct run_lockstat {
 	uint64_t steps;         /* run_step() calls that took the lock */
 	uint64_t wait_ns;       /* summed: from asking for the lock to holding it */
 	uint64_t hold_ns;       /* summed: from taking it to letting it go */
+	uint64_t wait_p50_ns, wait_p99_ns;
+	uint64_t hold_p50_ns, hold_p99_ns;
 };
+
+/* Buckets of a run_ticks() difference: 0-3 exact, then 4 per power of two. */
+#define RUN_HIST_BUCKETS 256
+
+/* The bucket of `ticks`, and the smallest tick count of bucket `b`. */
+static inline unsigned run_hist_bucket(uint64_t ticks)
+{
+	unsigned e;
+
+	if (ticks < 4)
+		return (unsigned)ticks;
+	e = 63u - (unsigned)__builtin_clzll(ticks);   /* >= 2 */
+	return 4u * (e - 1u) + (unsigned)((ticks >> (e - 2u)) & 3u);
+}
+
+uint64_t run_hist_low(unsigned b);
+
+/* The ticks below which a fraction q of the counted steps fall (the middle
+ * of that bucket); 0 when the histogram is empty. */
+uint64_t run_hist_quantile(const uint64_t *hist, double q);
 
 struct run_result {
 	enum run_end end;
@@ -82,6 +106,8 @@ struct run_vcpu {
 	uint64_t lock_steps;
 	uint64_t lock_wait_ticks;
 	uint64_t lock_hold_ticks;
+	uint64_t lock_wait_hist[RUN_HIST_BUCKETS];
+	uint64_t lock_hold_hist[RUN_HIST_BUCKETS];
 };
 
 /* The cheap clock of the lock figures: the TSC on x86 (one instruction, no

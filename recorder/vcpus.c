@@ -170,6 +170,10 @@ static void vcpus_lockstat(struct vcpus *all, uint64_t ticks, uint64_t ns,
 			.steps = c->lock_steps,
 			.wait_ns = (uint64_t)((double)c->lock_wait_ticks * ns_per_tick),
 			.hold_ns = (uint64_t)((double)c->lock_hold_ticks * ns_per_tick),
+			.wait_p50_ns = (uint64_t)((double)run_hist_quantile(c->lock_wait_hist, 0.5) * ns_per_tick),
+			.wait_p99_ns = (uint64_t)((double)run_hist_quantile(c->lock_wait_hist, 0.99) * ns_per_tick),
+			.hold_p50_ns = (uint64_t)((double)run_hist_quantile(c->lock_hold_hist, 0.5) * ns_per_tick),
+			.hold_p99_ns = (uint64_t)((double)run_hist_quantile(c->lock_hold_hist, 0.99) * ns_per_tick),
 		};
 	}
 }

@@ -47,6 +47,9 @@
 --   lock_hold_ns.vcpu<N>  summed time vCPU N held it (seq, device access, log
 --                         rows queued), ns; TSC deltas scaled to CLOCK_MONOTONIC.
 --                         IO and console threads delivering events are not counted
+--   lock_wait_p50_ns.vcpu<N>, lock_wait_p99_ns.vcpu<N>, lock_hold_p50_ns.vcpu<N>,
+--   lock_hold_p99_ns.vcpu<N>  median and 99th percentile of one exit's wait and
+--                         hold, ns (log-scale histogram: within ~20 %)
 CREATE TABLE meta (
     key   TEXT PRIMARY KEY,
     value TEXT

@@ -317,6 +317,32 @@ static void test_run_step_counts_lock(void **state)
 	finish(f);
 }
 
+/* The lock histograms: buckets are ordered and continuous, each tick count
+ * falls in the bucket whose range holds it, and the quantile of a known
+ * spread lands within a bucket (~20 %) of the true one. */
+static void test_run_hist(void **state)
+{
+	static uint64_t h[RUN_HIST_BUCKETS];
+	uint64_t q;
+
+	(void)state;
+	for (uint64_t t = 0; t < 100000; t = t < 64 ? t + 1 : t + t / 7) {
+		unsigned b = run_hist_bucket(t);
+
+		assert_true(b < RUN_HIST_BUCKETS);
+		assert_true(run_hist_low(b) <= t);
+		assert_true(b + 1 == RUN_HIST_BUCKETS || t < run_hist_low(b + 1));
+	}
+	assert_int_equal(run_hist_bucket(UINT64_MAX), RUN_HIST_BUCKETS - 5);
+	assert_int_equal(run_hist_quantile(h, 0.5), 0);
+	for (uint64_t t = 1; t <= 1000; t++)
+		h[run_hist_bucket(t)]++;
+	q = run_hist_quantile(h, 0.5);
+	assert_true(q >= 400 && q <= 600);
+	q = run_hist_quantile(h, 0.99);
+	assert_true(q >= 800 && q <= 1200);
+}
+
 /* A row the store refuses (a payload larger than its side buffer can ever
  * hold: -ENOSPC) ends the run with RUN_END_ERROR naming seq and table. */
 static void test_run_step_refused_row_ends_run(void **state)
@@ -379,6 +405,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_step_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_without_log, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_counts_lock, setup, teardown),
+		cmocka_unit_test(test_run_hist),
 		cmocka_unit_test_setup_teardown(test_run_step_refused_row_ends_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_after_end_is_gone, setup, teardown),
 	};
