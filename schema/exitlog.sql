@@ -42,6 +42,10 @@
 --   disk<N>.sectors, disk<N>.initial_sha256, disk<N>.final_sha256
 --   ring_waits       times a vCPU waited for the writer (full ring), all vCPUs
 --   ring_waits.vcpu<N>  the same for vCPU N alone (its own ring)
+--   lag_waits        times a vCPU waited for the writer to commit what was put
+--                    more than ~100 ms of recording ago (the durability bound,
+--                    store/producer.c; inside the dispatch lock), all vCPUs
+--   lag_waits.vcpu<N>  the same for vCPU N alone
 --   lock_steps.vcpu<N>    exits vCPU N handled under the dispatch lock (run_step)
 --   lock_wait_ns.vcpu<N>  summed time vCPU N waited for the dispatch lock, ns
 --   lock_hold_ns.vcpu<N>  summed time vCPU N held it (seq, device access, log

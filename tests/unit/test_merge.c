@@ -184,6 +184,11 @@ static void test_merge_three_producers_gapless_order(void **state)
 			 NTHREADS);
 	assert_int_equal(q1(db, "SELECT sum(value) FROM meta WHERE key LIKE 'ring_waits.vcpu%'"),
 			 q1(db, "SELECT value FROM meta WHERE key = 'ring_waits'"));
+	/* and the waits for the lag bound, the same way */
+	assert_int_equal(q1(db, "SELECT count(*) FROM meta WHERE key LIKE 'lag_waits.vcpu%'"),
+			 NTHREADS);
+	assert_int_equal(q1(db, "SELECT sum(value) FROM meta WHERE key LIKE 'lag_waits.vcpu%'"),
+			 q1(db, "SELECT value FROM meta WHERE key = 'lag_waits'"));
 	sqlite3_close(db);
 }
 
