@@ -6,6 +6,8 @@
 #   sh bench/linux.sh          (bench/run.sh calls it; BENCH_QUICK=1: one round)
 #   sh bench/linux.sh --report RAW   the figures again from a kept build/bench/linux.raw
 #   BENCH_LINUX_REPS=N         override the number of rounds
+#   BENCH_LINUX_BASE=BINARY    also run another exitlog binary (an older build: before/after
+#                              a change in the same session) as brecord / bnolog
 #   sh bench/linux.sh --inside DIR REPS TIMEOUT KEEP   (internal)
 #
 # The session is t_linux's: build/guest/vmlinuz, build/guest/initrd.img,
@@ -46,7 +48,7 @@ hist_dump() {
 }
 
 inside() {
-	W=$1 REPS=$2 TMO=$3 KEEP=$4
+	W=$1 REPS=$2 TMO=$3 KEEP=$4 BASE=${5:-}
 	mkdir -p "$W" || exit 2
 	echo "l1_load $(cut -d' ' -f1-3 /proc/loadavg)"
 	[ -d "$TR/events" ] || mount -t tracefs nodev "$TR" 2>/dev/null
@@ -68,6 +70,7 @@ inside() {
 	r=1
 	while [ "$r" -le "$REPS" ]; do
 		set -- record nolog qemu
+		[ -n "$BASE" ] && set -- "$@" brecord bnolog
 		i=1
 		while [ "$i" -lt "$r" ]; do c=$1; shift; set -- "$@" "$c"; i=$((i + 1)); done
 		for cfg in "$@"; do
@@ -90,6 +93,10 @@ linux_run() {
 	record) set -- build/exitlog record -o "$W/linux.db" --disk "$W/a.img" --virtio-disk "$W/b.img" \
 		--initrd "$INITRD" --append "$APPEND" "$KERNEL" ;;
 	nolog) set -- build/exitlog record --no-log --disk "$W/a.img" --virtio-disk "$W/b.img" \
+		--initrd "$INITRD" --append "$APPEND" "$KERNEL" ;;
+	brecord) set -- "$BASE" record -o "$W/linux.db" --disk "$W/a.img" --virtio-disk "$W/b.img" \
+		--initrd "$INITRD" --append "$APPEND" "$KERNEL" ;;
+	bnolog) set -- "$BASE" record --no-log --disk "$W/a.img" --virtio-disk "$W/b.img" \
 		--initrd "$INITRD" --append "$APPEND" "$KERNEL" ;;
 	qemu)
 		command -v qemu-system-x86_64 >/dev/null 2>&1 || return 0
@@ -171,7 +178,7 @@ else
 	start=$(date +%s)
 	hload=$(cut -d' ' -f1-3 /proc/loadavg)
 	EXITLOG_SANDBOX_TIMEOUT=$sbt scripts/with-kvm sh bench/linux.sh --inside /dev/shm/exitlog-linux \
-		"$REPS" "$TMO" 1 >"$raw" 2>build/bench/linux.err
+		"$REPS" "$TMO" 1 "${BENCH_LINUX_BASE:-}" >"$raw" 2>build/bench/linux.err
 	rc=$?
 	[ $rc -eq 0 ] || all_nan "the KVM session failed (status $rc): $(tail -n 1 build/bench/linux.err)"
 	{ echo "host_secs $(($(date +%s) - start))"; echo "host_load $hload"; echo "reps $REPS"; } >>"$raw"
@@ -229,7 +236,8 @@ END {
 	if (why["noqemu"] != "") print "# " why["noqemu"]
 	if (why["nohist"] != "") print "# " why["nohist"]
 	if (fails != "") print substr(fails, 2)
-	for (cc = 1; cc <= 3; cc++) { c = cc == 1 ? "record" : cc == 2 ? "nolog" : "qemu"
+	for (cc = 1; cc <= 5; cc++) { c = cc == 1 ? "record" : cc == 2 ? "nolog" : cc == 3 ? "qemu" : cc == 4 ? "brecord" : "bnolog"
+		if (cc > 3 && !cnt[c]) continue
 		split("", t); for (k = 1; k <= cnt[c]; k++) t[k] = wall[c, k]; med[c] = median(t, cnt[c])
 		s = ""; for (r = 1; r <= reps; r++) s = s sprintf(" %s", good[c, r] ? sprintf("%.1f", good[c, r] / 1e9) : "-")
 		printf "# %s wall seconds per round:%s\n", c, s
@@ -237,7 +245,8 @@ END {
 	}
 	print "# the guest kernel'"'"'s own clock (printk time, kvm-clock): at `Run /init` and at its last"
 	print "# line (restart), medians; wall minus the last = VMM start-up, firmware, tear-down, close"
-	for (cc = 1; cc <= 3; cc++) { c = cc == 1 ? "record" : cc == 2 ? "nolog" : "qemu"
+	for (cc = 1; cc <= 5; cc++) { c = cc == 1 ? "record" : cc == 2 ? "nolog" : cc == 3 ? "qemu" : cc == 4 ? "brecord" : "bnolog"
+		if (cc > 3 && !cnt[c]) continue
 		split("", t); for (k = 1; k <= cnt[c]; k++) t[k] = tinit[c, k]; mi = median(t, cnt[c])
 		split("", t); for (k = 1; k <= cnt[c]; k++) t[k] = tend[c, k]; me = median(t, cnt[c])
 		if (mi != "") printf "linux_guest_init_seconds_%s %.2f\nlinux_guest_end_seconds_%s %.2f\n", c, mi, c, me
@@ -246,7 +255,8 @@ END {
 	print "# opened and hashed), setup (VM, board, load), store (database created), run (the guest),"
 	print "# finish (images flushed, final hashes, meta), close (store_close)"
 	split("inputs setup store run finish close", pn, " ")
-	for (cc = 1; cc <= 2; cc++) { c = cc == 1 ? "record" : "nolog"; s = ""
+	for (cc = 1; cc <= 4; cc++) { c = cc == 1 ? "record" : cc == 2 ? "nolog" : cc == 3 ? "brecord" : "bnolog"; s = ""
+		if (cc > 2 && !cnt[c]) continue
 		for (i = 1; i <= 6; i++) s = s sprintf(" %s=%s", pn[i], substr(ph[c, pn[i]], 2))
 		gsub(/ /, ",", s); gsub(/,([a-z]+)=/, "  &", s); gsub(/  ,/, " ", s)
 		printf "#   %s:%s\n", c, s }
@@ -258,6 +268,12 @@ END {
 	print "# linux_record_vs_nolog: wall --no-log / wall recorded (the bench'"'"'s usual sense: 1 = free)"
 	if (med["record"] != "" && med["nolog"] != "") printf "linux_record_vs_nolog %.3f\n", med["nolog"] / med["record"]
 	else print "linux_record_vs_nolog nan"
+	if (med["brecord"] != "" || med["bnolog"] != "") {
+		print "# the same for the other binary (BENCH_LINUX_BASE), in this session"
+		if (med["brecord"] != "" && med["qemu"] != "") printf "linux_base_record_vs_qemu %.3f\n", med["brecord"] / med["qemu"]
+		if (med["bnolog"] != "" && med["qemu"] != "") printf "linux_base_nolog_vs_qemu %.3f\n", med["bnolog"] / med["qemu"]
+		if (med["brecord"] != "" && med["bnolog"] != "") printf "linux_base_record_vs_nolog %.3f\n", med["bnolog"] / med["brecord"]
+	}
 	print "# exits of round 1 counted in L1'"'"'s kernel (kvm:kvm_exit: all, also those KVM handles"
 	print "# itself; _userspace: kvm:kvm_userspace_exit, the ones the VMM sees); exitlog'"'"'s own exits table"
 	if (dropped) print "# WARNING: a hist trigger dropped entries"

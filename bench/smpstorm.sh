@@ -2,7 +2,10 @@
 # smpstorm.sh - the SMP storm (issue 12): what recording costs when N vCPUs
 # make exits at once, all in ONE scripts/with-kvm session.
 #
-#   sh bench/smpstorm.sh          (bench/run.sh calls it; BENCH_QUICK=1: a smoke run)
+#   sh bench/smpstorm.sh          (bench/run.sh calls it; BENCH_QUICK=1: a smoke run:
+#                                 N = 2 only, one round of 2 s)
+#   sh bench/smpstorm.sh --report RAW   the figures again from a kept build/bench/smpstorm.raw
+#   BENCH_SMP_NS="1 2" BENCH_SMP_REPS=1 BENCH_SMP_SECS=3   override the N, rounds, seconds
 #   sh bench/smpstorm.sh --inside DIR SECS REPS TIMEOUT N...   (internal)
 #
 # The guest is the sample kernel (build/guest/vmlinuz) with
@@ -14,11 +17,14 @@
 # without recording (--no-log); rounds interleaved, order rotated.
 #   smp_storm_ratio_nN      median rate recorded / median rate --no-log
 #   smp_storm_rate_*_nN     the aggregate exits/s themselves
-#   smp_lock_hold_ns_nN     dispatch-lock hold per exit while recording
-#                           (meta.lock_hold_ns.vcpuI / lock_steps.vcpuI,
-#                           all vCPUs, median over rounds); _nolog_: the same
-#                           run_step() without logging (EXITLOG_LOCKSTAT)
-#   smp_lock_wait_ns_nN     time an exit waited for the lock (contention)
+#   smp_lock_hold_ns_nN     dispatch-lock hold of the median exit while recording
+#                           (EXITLOG_LOCKSTAT's hold_p50, the vCPUs weighted by
+#                           their exits, median over rounds); _p99_: the 99th
+#                           percentile; _mean_: the sum / exits (long holds of
+#                           an L1 vCPU descheduled inside the lock, and waits for
+#                           the writer, weigh in); _nolog_: the same run_step()
+#                           without logging
+#   smp_lock_wait_ns_nN     the median exit's wait for the lock (contention)
 #   smp_ring_waits_nN       meta.ring_waits (all vCPUs), max over rounds
 # The storm's exits are a small part of a session that boots Linux; the
 # rates come from the guest's own clock around the storm only.
@@ -51,8 +57,8 @@ inside() {
 }
 
 # storm_run CFG N ROUND: prints
-#   run CFG N ROUND RC RATE OUTS NS WALL_NS [EXITS RING_WAITS]
-#   lock CFG N ROUND VCPU STEPS WAIT_NS HOLD_NS   (one per vCPU)
+#   run CFG N ROUND RC RATE OUTS NS WALL_NS [EXITS RING_WAITS LAG_WAITS]
+#   lock CFG N ROUND VCPU STEPS WAIT_NS HOLD_NS WAIT_P50 WAIT_P99 HOLD_P50 HOLD_P99   (per vCPU)
 storm_run() {
 	cfg=$1 n=$2 round=$3
 	rm -f "$W"/storm.db*
@@ -71,11 +77,13 @@ storm_run() {
 	extra=
 	if [ "$cfg" = log ] && [ "$rc" = 0 ]; then
 		extra=$(sqlite3 "$W/storm.db" "SELECT (SELECT value FROM meta WHERE key='exit_count') || ' ' ||
-			(SELECT value FROM meta WHERE key='ring_waits')")
+			(SELECT value FROM meta WHERE key='ring_waits') || ' ' ||
+			coalesce((SELECT value FROM meta WHERE key='lag_waits'), '-')")
 	fi
 	echo "run $cfg $n $round $rc $rate $outs $ns $((t1 - t0)) $extra"
-	sed -n 's/^exitlog: lockstat vcpu\([0-9]*\) steps=\([0-9]*\) wait_ns=\([0-9]*\) hold_ns=\([0-9]*\) .*/\1 \2 \3 \4/p' \
-		"$W/err" | while read -r v s wa ho; do echo "lock $cfg $n $round $v $s $wa $ho"; done
+	sed -n 's/^exitlog: lockstat vcpu\([0-9]*\) steps=\([0-9]*\) wait_ns=\([0-9]*\) hold_ns=\([0-9]*\) .* wait_p50=\([0-9]*\) wait_p99=\([0-9]*\) hold_p50=\([0-9]*\) hold_p99=\([0-9]*\).*/\1 \2 \3 \4 \5 \6 \7 \8/p' \
+		"$W/err" | while read -r v s wa ho w50 w99 h50 h99; do
+		echo "lock $cfg $n $round $v $s $wa $ho $w50 $w99 $h50 $h99"; done
 	if [ "$rc" != 0 ]; then
 		echo "fail $cfg n=$n round $round rc=$rc: $(tail -n 2 "$W/err" | tr '\n' ' ')"
 	elif [ "$round" = 1 ]; then
@@ -95,6 +103,8 @@ case "${BENCH_QUICK:-}" in
 "" | 0) SECS=5 REPS=3 TMO=900 NS="1 2 4" sbt=${EXITLOG_SANDBOX_TIMEOUT:-5400} ;;
 *) SECS=2 REPS=1 TMO=300 NS="2" sbt=${EXITLOG_SANDBOX_TIMEOUT:-600} ;;
 esac
+# overrides, for a run by hand
+SECS=${BENCH_SMP_SECS:-$SECS} REPS=${BENCH_SMP_REPS:-$REPS} NS=${BENCH_SMP_NS:-$NS}
 FIGS="smp_storm_ratio_n1 smp_storm_ratio_n2 smp_storm_ratio_n4 smp_lock_hold_ns
 smp_ring_waits_n1 smp_ring_waits_n2 smp_ring_waits_n4"
 
@@ -139,9 +149,12 @@ $1 == "fail" { fails = fails "\n# failed run: " substr($0, 6) }
 $1 == "guest" { guest = guest "\n# " $2 " n=" $3 ": " substr($0, index($0, "smpstorm:")) }
 $1 == "run" && $5 == 0 && $6 > 0 {
 	c = $2; n = $3; k = ++cnt[c, n]; rate[c, n, k] = $6; byround[c, n, $4] = $6
-	if (c == "log") { if ($11 > maxw[n]) maxw[n] = $11; seenw[n] = 1; exits[n] = exits[n] " " $10 }
+	if (c == "log") { if ($11 > maxw[n]) maxw[n] = $11; seenw[n] = 1; exits[n] = exits[n] " " $10
+		lagw[n] = lagw[n] " " $12 }
 }
-$1 == "lock" { steps[$2, $3, $4] += $6; wait[$2, $3, $4] += $7; hold[$2, $3, $4] += $8; rounds[$2, $3, $4] = 1 }
+# per run: sums, and the medians of the vCPUs weighted by their steps
+$1 == "lock" { steps[$2, $3, $4] += $6; wait[$2, $3, $4] += $7; hold[$2, $3, $4] += $8; rounds[$2, $3, $4] = 1
+	w50[$2, $3, $4] += $6 * $9; h50[$2, $3, $4] += $6 * $11; h99[$2, $3, $4] += $6 * $12 }
 END {
 	printf "# SMP storm (issue 12): build/guest/vmlinuz + initrd-storm.img, N vCPUs each `outb` to its own\n"
 	printf "# unclaimed port for %d s of guest time, exitlog record --cpus N with and without logging;\n", ssecs
@@ -165,18 +178,27 @@ END {
 		else printf "smp_storm_ratio_n%d nan\n", n
 		# lock figures: per exit, all vCPUs of a run pooled, median over rounds
 		for (cc = 1; cc <= 2; cc++) { c = cc == 1 ? "log" : "nolog"
-			split("", th); split("", tw); k = 0
+			split("", th); split("", tw); split("", t5); split("", t9); split("", tq); k = 0
 			for (r = 1; r <= reps; r++) if (rounds[c, n, r] && steps[c, n, r]) {
-				k++; th[k] = hold[c, n, r] / steps[c, n, r]; tw[k] = wait[c, n, r] / steps[c, n, r] }
-			mh = median(th, k); mw = median(tw, k)
+				k++; th[k] = hold[c, n, r] / steps[c, n, r]; tw[k] = wait[c, n, r] / steps[c, n, r]
+				t5[k] = h50[c, n, r] / steps[c, n, r]; t9[k] = h99[c, n, r] / steps[c, n, r]
+				tq[k] = w50[c, n, r] / steps[c, n, r] }
+			mh = median(th, k); mw = median(tw, k); m5 = median(t5, k); m9 = median(t9, k); mq = median(tq, k)
 			sfx = c == "log" ? "" : "_nolog"
-			if (k) { printf "smp_lock_hold_ns%s_n%d %.0f\n", sfx, n, mh; printf "smp_lock_wait_ns%s_n%d %.0f\n", sfx, n, mw
-				if (c == "log") { allh[++nh] = mh } }
+			if (k) {
+				printf "smp_lock_hold_ns%s_n%d %.0f\n", sfx, n, m5
+				printf "smp_lock_hold_p99_ns%s_n%d %.0f\n", sfx, n, m9
+				printf "smp_lock_hold_mean_ns%s_n%d %.0f\n", sfx, n, mh
+				printf "smp_lock_wait_ns%s_n%d %.0f\n", sfx, n, mq
+				printf "smp_lock_wait_mean_ns%s_n%d %.0f\n", sfx, n, mw
+				if (c == "log") { allh[++nh] = m5 } }
 		}
 		if (seenw[n]) printf "smp_ring_waits_n%d %d\n", n, maxw[n]
 		else printf "smp_ring_waits_n%d nan\n", n
+		if (lagw[n] != "") printf "# N=%d meta.lag_waits (the writer more than ~100 ms behind) per recorded session:%s\n", n, lagw[n]
 		if (exits[n] != "") printf "# N=%d exits per recorded session (the whole boot):%s\n", n, exits[n]
 	}
-	print "# dispatch-lock hold per exit while recording, median over N (seq, device access, rows queued)"
+	print "# dispatch-lock hold per exit while recording (seq, device access, rows queued): the median"
+	print "# exit (log histogram, within ~20 %), median over rounds and over N"
 	if (nh) { printf "smp_lock_hold_ns %.0f\n", median(allh, nh) } else print "smp_lock_hold_ns nan"
 }' "$raw"
