@@ -1,5 +1,8 @@
 /*
  * sha256.h - SHA-256 (FIPS 180-4), for block data hashes and image hashes.
+ * On x86-64 CPUs with the SHA extensions the rounds run on SHA256RNDS2
+ * (~3x the plain C code); EXITLOG_SHA256_GENERIC=1 in the environment
+ * forces the plain code (to test it on such a CPU).
  */
 #ifndef EXITLOG_SHA256_H
 #define EXITLOG_SHA256_H
