@@ -211,7 +211,7 @@ $1 == "qemu_version" { qver = substr($0, 14) }
 $1 == "noqemu" || $1 == "nohist" { why[$1] = substr($0, length($1) + 2) }
 $1 == "fail" { fails = fails "\n# failed run: " substr($0, 6) }
 $1 == "lrun" && $4 == 0 && $6 == 2 {
-	c = $2; k = ++cnt[c]; wall[c, k] = $5; good[c, $3] = $5; dbx[c] = $7
+	c = $2; k = ++cnt[c]; wall[c, k] = $5; good[c, $3] = $5; if ($3 == 1) dbx[c] = $7
 	tinit[c, k] = $8; tend[c, k] = $9
 }
 $1 == "phases" {
@@ -282,7 +282,7 @@ END {
 		else printf "linux_exits_%s nan\n", c
 		if (tot[c, "kvm_userspace_exit", 1] != "") printf "linux_exits_userspace_%s %d\n", c, tot[c, "kvm_userspace_exit", 1]
 	}
-	if (dbx["record"] != "") printf "linux_exits_record_db %d\n", dbx["record"]
+	if (dbx["record"] != "" && dbx["record"] != "-") printf "linux_exits_record_db %d\n", dbx["record"]
 	print "# what logging costs per exit the VMM sees: (wall recorded - wall --no-log) / userspace exits, us"
 	if (med["record"] != "" && med["nolog"] != "" && tot["record", "kvm_userspace_exit", 1] > 0)
 		printf "linux_log_us_per_exit %.1f\n", (med["record"] - med["nolog"]) / 1000 / tot["record", "kvm_userspace_exit", 1]

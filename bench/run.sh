@@ -3,9 +3,11 @@
 # `name value` line (a rate or a ratio measured in this run), each group after
 # a `#` comment line that says what it is measured against.
 #
-#   make bench                    the full run (< 10 minutes)
-#   make bench BENCH_QUICK=1      a smoke run (< 1 minute): small sizes, one
-#                                 repetition; checks the output shape only
+#   make bench                    the full run (48 min at load ~20 on 2026-12-03
+#                                 before the SMP storm and the Linux side-by-side
+#                                 came in; those took ~12 and ~45 min at that load)
+#   make bench BENCH_QUICK=1      a smoke run (a few minutes: small sizes, one
+#                                 repetition, 5 Linux boots); checks the output shape
 #
 # Exit status: non-zero when an expected figure is missing or has no value
 # (`nan` counts as a value: a figure that cannot be measured here is printed
