@@ -21,8 +21,8 @@
 # a tmpfs (/dev/shm in the sandbox's L1; the host's / is 9p there).
 #
 # vcpu_syscalls_per_exit: a recording of NSMALL exits under `strace -f -ff`;
-# the syscalls exitlog's main thread -- the vCPU thread, which calls
-# store_put_*() -- makes between its first and last KVM_RUN, KVM_RUN itself
+# the syscalls exitlog's vCPU thread (the one that calls KVM_RUN and
+# store_put_*()) makes between its first and last KVM_RUN, KVM_RUN itself
 # (one per exit by definition) not counted, per exit; the same for --no-log
 # in a comment.  (strace --seccomp-bpf would be lighter, but twice made the
 # nested guest triple-fault in the sandbox.)
@@ -69,7 +69,7 @@ inside() {
 		r=$((r + 1))
 	done
 
-	# syscalls of the vCPU thread (exitlog's main thread) between its first
+	# syscalls of the vCPU thread (its own thread since the SMP work) between its first
 	# and last KVM_RUN, besides KVM_RUN itself; recording and --no-log
 	for mode in log nolog; do
 		rm -rf "$W/st" "$W"/st.db*
@@ -77,7 +77,9 @@ inside() {
 		if [ $mode = log ]; then set -- -o "$W/st.db"; else set -- --no-log; fi
 		if timeout -s KILL "$TMO" strace -f -qq -ff -o "$W/st/t" \
 				build/exitlog record "$@" "$GT" >/dev/null 2>"$W/st.err"; then
-			main=$(grep -l '^execve("build/exitlog"' "$W"/st/t.* | head -n 1)
+			# the vCPU thread: the one that calls KVM_RUN (since the SMP
+			# work a thread of its own, no longer the process's first)
+			main=$(grep -l '^ioctl([0-9]*, KVM_RUN' "$W"/st/t.* | head -n 1)
 			awk -v mode=$mode '
 			{ line[NR] = $0 }
 			/^ioctl\([0-9]+, KVM_RUN/ { runs++; if (!first) first = NR; last = NR }
@@ -220,7 +222,7 @@ END {
 	if (cnt["log"]) { split("", t); for (k = 1; k <= cnt["log"]; k++) t[k] = bpe[k]
 		printf "bytes_per_exit %.1f\n", median(t, cnt["log"]); printf "ring_waits %d\n", maxw }
 	else { print "bytes_per_exit nan"; print "ring_waits nan" }
-	print "# syscalls of the vCPU thread (exitlog'"'"'s main thread) per exit while recording: strace -f,"
+	print "# syscalls of the vCPU thread (the thread calling KVM_RUN) per exit while recording: strace -f,"
 	print "# every syscall between its first and last KVM_RUN except KVM_RUN itself (one per exit)"
 	if (sruns["log"]) {
 		printf "# recording: %d syscalls in %d exits:%s\n", scalls["log"], sruns["log"], shist["log"]

@@ -3,9 +3,11 @@
 # `name value` line (a rate or a ratio measured in this run), each group after
 # a `#` comment line that says what it is measured against.
 #
-#   make bench                    the full run (< 10 minutes)
-#   make bench BENCH_QUICK=1      a smoke run (< 1 minute): small sizes, one
-#                                 repetition; checks the output shape only
+#   make bench                    the full run (48 min at load ~20 on 2026-12-03
+#                                 before the SMP storm and the Linux side-by-side
+#                                 came in; those took ~12 and ~45 min at that load)
+#   make bench BENCH_QUICK=1      a smoke run (a few minutes: small sizes, one
+#                                 repetition, 5 Linux boots); checks the output shape
 #
 # Exit status: non-zero when an expected figure is missing or has no value
 # (`nan` counts as a value: a figure that cannot be measured here is printed
@@ -148,12 +150,21 @@ if [ -n "$quick" ]; then CL_N=100000 CL_L=100k; else CL_N=10000000 CL_L=10m; fi
 # --- the guest under KVM -----------------------------------------------------------
 sh bench/overhead.sh | emit
 
+# --- several vCPUs exiting at once (issue 12) -------------------------------------
+sh bench/smpstorm.sh | emit
+
+# --- the sample Linux session against QEMU (issue 17) -----------------------------
+sh bench/linux.sh | emit
+
 # --- shape check -----------------------------------------------------------------
 expect="log_rate log_cpu_rate sqlite_naive_rate fwrite_rate log_vs_naive
 bytes_per_exit_noio producer_instructions_per_exit writer_instructions_per_exit
 log_put_syscalls_per_exit replay_rate scan_rate replay_vs_scan
 record_overhead trace_cmd_overhead perf_kvm_overhead bytes_per_exit ring_waits
-vcpu_syscalls_per_exit"
+vcpu_syscalls_per_exit smp_storm_ratio_n1 smp_storm_ratio_n2 smp_storm_ratio_n4
+smp_lock_hold_ns smp_ring_waits_n1 smp_ring_waits_n2 smp_ring_waits_n4
+linux_record_vs_qemu linux_nolog_vs_qemu linux_record_vs_nolog linux_exits_record
+linux_exits_nolog linux_exits_qemu"
 status=0
 for name in $expect; do
 	v=$(awk -v k="$name" '$1 == k { print $2; exit }' "$out")

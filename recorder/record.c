@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -25,6 +26,7 @@
 #include "recorder/recorder.h"
 #include "recorder/run.h"
 #include "recorder/vm.h"
+#include "store/writer.h"
 #include "util/sha256.h"
 
 static volatile sig_atomic_t record_stop;
@@ -109,7 +111,11 @@ static int record_meta_end(struct store *st, const struct record_opts *o,
 			   const struct run_result *res, const struct hostlive *hl,
 			   int ndisks)
 {
+	const char *paths[BOARD_MAX_DISKS];
+	char hex[BOARD_MAX_DISKS][65];
 	int rc = 0;
+
+	memset(hex, 0, sizeof(hex));
 
 	rc = err_first(rc, store_flush(st));
 	rc = err_first(rc, store_meta_set(st, "end_reason", run_end_name(res->end)));
@@ -118,15 +124,129 @@ static int record_meta_end(struct store *st, const struct record_opts *o,
 	rc = err_first(rc, store_meta_setf(st, "event_count", "%llu",
 					   (unsigned long long)hl->events));
 	rc = err_first(rc, store_meta_setf(st, "device_errors", "%d", hl->dev_errors));
+	for (int i = 0; i < res->nvcpus; i++) {
+		char k[48];
+
+		snprintf(k, sizeof(k), "lock_steps.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].steps));
+		snprintf(k, sizeof(k), "lock_wait_ns.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].wait_ns));
+		snprintf(k, sizeof(k), "lock_hold_ns.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].hold_ns));
+		snprintf(k, sizeof(k), "lock_wait_p50_ns.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].wait_p50_ns));
+		snprintf(k, sizeof(k), "lock_wait_p99_ns.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].wait_p99_ns));
+		snprintf(k, sizeof(k), "lock_hold_p50_ns.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].hold_p50_ns));
+		snprintf(k, sizeof(k), "lock_hold_p99_ns.vcpu%d", i);
+		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].hold_p99_ns));
+	}
+	/* the disks' final hashes, all at once (one thread each) */
+	for (int i = 0; i < ndisks; i++)
+		paths[i] = o->disks[i].path;
+	sha256_files(paths, ndisks, hex, NULL);
 	for (int i = 0; i < ndisks; i++) {
-		char k[64], hex[65], sql[160];
+		char k[64], sql[160];
 		snprintf(k, sizeof(k), "disk%d.final_sha256", i);
-		if (sha256_file(o->disks[i].path, hex) == 0) {
-			rc = err_first(rc, store_meta_set(st, k, hex));
-			snprintf(sql, sizeof(sql), "UPDATE disks SET final_sha256='%s' WHERE idx=%d", hex, i);
+		if (hex[i][0]) {
+			rc = err_first(rc, store_meta_set(st, k, hex[i]));
+			snprintf(sql, sizeof(sql), "UPDATE disks SET final_sha256='%.64s' WHERE idx=%d", hex[i], i);
 			rc = err_first(rc, store_exec(st, sql, NULL, 0));
 		}
 	}
+	return rc;
+}
+
+/* EXITLOG_LOCKSTAT=1: each vCPU's dispatch-lock figures on stderr, one line
+ * each (the same as meta.lock_*.vcpuN; with --no-log the only place). */
+static void record_print_lockstat(const struct run_result *res)
+{
+	const char *v = getenv("EXITLOG_LOCKSTAT");
+
+	if (!v || !*v || !strcmp(v, "0"))
+		return;
+	for (int i = 0; i < res->nvcpus; i++) {
+		const struct run_lockstat *l = &res->lock[i];
+		uint64_t n = l->steps ? l->steps : 1;
+
+		fprintf(stderr, "exitlog: lockstat vcpu%d steps=%llu wait_ns=%llu hold_ns=%llu"
+			" wait_per_step=%.0f hold_per_step=%.0f wait_p50=%llu wait_p99=%llu"
+			" hold_p50=%llu hold_p99=%llu\n", i,
+			(unsigned long long)l->steps, (unsigned long long)l->wait_ns,
+			(unsigned long long)l->hold_ns, (double)l->wait_ns / (double)n,
+			(double)l->hold_ns / (double)n, (unsigned long long)l->wait_p50_ns,
+			(unsigned long long)l->wait_p99_ns, (unsigned long long)l->hold_p50_ns,
+			(unsigned long long)l->hold_p99_ns);
+	}
+}
+
+/* EXITLOG_PHASES=1: where a session's wall time went, on stderr in one line
+ * at the end (the bench's Linux side-by-side reads it). */
+enum { PH_START, PH_INPUTS, PH_SETUP, PH_STORE, PH_RUN, PH_FINISH, PH_CLOSE, PH_N };
+static uint64_t record_ph[PH_N];
+
+static void record_phase(int k)
+{
+	record_ph[k] = hostlive_clock();
+}
+
+static void record_print_phases(void)
+{
+	static const char *const names[PH_N] = {
+		"", "inputs", "setup", "store", "run", "finish", "close",
+	};
+	const char *v = getenv("EXITLOG_PHASES");
+	uint64_t prev = record_ph[PH_START];
+
+	if (!v || !*v || !strcmp(v, "0"))
+		return;
+	fprintf(stderr, "exitlog: phases");
+	for (int k = PH_INPUTS; k < PH_N; k++) {
+		if (!record_ph[k])
+			continue;
+		fprintf(stderr, " %s=%.3f", names[k], (double)(record_ph[k] - prev) / 1e9);
+		prev = record_ph[k];
+	}
+	fprintf(stderr, "\n");
+}
+
+/*
+ * The disks' initial hashes: a hash the caller gives (--image-sha256) is
+ * taken as it is (a GiB costs minutes under nested TCG; a wrong one makes
+ * every replay against the real image refuse it); the others are computed
+ * all at once, one thread per disk.  0, or -errno with a line in err.
+ */
+static int record_hash_disks(const struct record_opts *o, const char *const *paths,
+			     char (*hashes)[65], char *err, size_t errlen)
+{
+	const char *todo[BOARD_MAX_DISKS];
+	char (*out)[65];
+	int map[BOARD_MAX_DISKS], n = 0, bad = 0, rc;
+
+	for (int i = 0; i < o->ndisks; i++) {
+		hashes[i][0] = '\0';
+		if (!o->disks[i].sha256) {
+			map[n] = i;
+			todo[n++] = paths[i];
+		} else if (snprintf(hashes[i], 65, "%s", o->disks[i].sha256) != 64) {
+			snprintf(err, errlen, "%s: %s", paths[i], strerror(EINVAL));
+			return -EINVAL;
+		}
+	}
+	if (!n)
+		return 0;
+	out = calloc((size_t)n, sizeof(*out));
+	if (!out) {
+		snprintf(err, errlen, "disk hashes: %s", strerror(ENOMEM));
+		return -ENOMEM;
+	}
+	rc = sha256_files(todo, n, out, &bad);
+	if (rc)
+		snprintf(err, errlen, "%s: %s", todo[bad], strerror(-rc));
+	for (int k = 0; k < n && !rc; k++)
+		memcpy(hashes[map[k]], out[k], sizeof(out[k]));
+	free(out);
 	return rc;
 }
 
@@ -135,6 +255,7 @@ static int record_check_inputs(const struct record_opts *o, struct guest_image *
 			       struct blkraw *disks, struct board_config *cfg,
 			       char (*hashes)[65], char *err, size_t errlen)
 {
+	const char *paths[BOARD_MAX_DISKS];
 	struct stat st;
 	int rc;
 
@@ -159,24 +280,10 @@ static int record_check_inputs(const struct record_opts *o, struct guest_image *
 		cfg->disks[i].kind = o->disks[i].kind;
 		cfg->disks[i].sectors = disks[i].sectors;
 		cfg->ndisks = i + 1;
-		/* the image hashes go in the recording only: --no-log skips
-		 * them, and a hash the caller gives (--image-sha256) is taken
-		 * as it is (a GiB costs minutes under nested TCG; a wrong one
-		 * makes every replay against the real image refuse it) */
-		hashes[i][0] = '\0';
-		if (o->nolog)
-			rc = 0;
-		else if (o->disks[i].sha256)
-			rc = snprintf(hashes[i], sizeof(hashes[i]), "%s", o->disks[i].sha256) == 64 ?
-			     0 : -EINVAL;
-		else
-			rc = sha256_file(o->disks[i].path, hashes[i]);
-		if (rc) {
-			snprintf(err, errlen, "%s: %s", o->disks[i].path, strerror(-rc));
-			return rc;
-		}
+		paths[i] = o->disks[i].path;
 	}
-	return 0;
+	/* the initial hashes go in the recording only: --no-log skips them */
+	return o->nolog ? 0 : record_hash_disks(o, paths, hashes, err, errlen);
 }
 
 /*
@@ -240,6 +347,8 @@ int recorder_run(const struct record_opts *o)
 	record_signals(1);
 	memset(&hb, 0, sizeof(hb));
 	nopen = 0;
+	memset(record_ph, 0, sizeof(record_ph));
+	record_phase(PH_START);
 	/* --ktrace needs root and tracefs: say so before anything else. */
 	rc = o->ktrace ? ktrace_probe(err, sizeof(err)) : 0;
 	if (rc)
@@ -248,6 +357,7 @@ int recorder_run(const struct record_opts *o)
 	nopen = o->ndisks;
 	if (rc)
 		goto out_inputs;
+	record_phase(PH_INPUTS);  /* the guest read, the disks opened and hashed */
 	if (g.kind != GUEST_BZIMAGE && o->cpus > 1) {
 		snprintf(err, sizeof(err), "--cpus %d needs a bzImage guest; %s is a flat real-mode binary (one CPU)",
 			 o->cpus, o->guest);
@@ -279,8 +389,12 @@ int recorder_run(const struct record_opts *o)
 		rc = loader_load_flat(&vm, &g, err, sizeof(err));
 	if (rc)
 		goto out_board;
+	record_phase(PH_SETUP);   /* VM, board, guest loaded */
 	if (!o->nolog) {
-		rc = store_create(&st, o->out, o->force, err, sizeof(err));
+		/* every row goes through the vCPUs' and the events' rings */
+		const struct store_opts so = { .producers_only = true };
+
+		rc = store_create_opts(&st, o->out, o->force, &so, err, sizeof(err));
 		if (rc)
 			goto out_board;
 		rc = record_meta_start(st, o, &vm, &g, &board, &cfg, hashes);
@@ -306,6 +420,7 @@ int recorder_run(const struct record_opts *o)
 		goto out_store;
 	}
 	t0 = hostlive_clock();
+	record_phase(PH_STORE);   /* the database created, its header written */
 	if (o->ktrace) {
 		/* 0: this thread, and the vCPU threads it starts */
 		rc = ktrace_start(&kt, 0, t0, err, sizeof(err));
@@ -318,6 +433,8 @@ int recorder_run(const struct record_opts *o)
 		}
 	}
 	rc = run_loop(&vm, &board, &hl, st, t0, &record_stop, &res);
+	record_phase(PH_RUN);     /* the guest ran (and the IO threads drained) */
+	record_print_lockstat(&res);
 	iothread_destroy(hl.io); /* drained by run_loop */
 	hl.io = NULL;
 	console_destroy(hl.console); /* the terminal as it was */
@@ -336,6 +453,7 @@ int recorder_run(const struct record_opts *o)
 		snprintf(err, sizeof(err), "%s: cannot finish the recording", o->out);
 		goto out_store;
 	}
+	record_phase(PH_FINISH);  /* images flushed, final hashes, meta */
 	if (kt) {
 		rc = ktrace_stop(kt, st, err, sizeof(err)); /* st NULL (--no-log): discards */
 		kt = NULL;
@@ -352,6 +470,8 @@ int recorder_run(const struct record_opts *o)
 			goto out_board;
 		}
 	}
+	record_phase(PH_CLOSE);   /* the recording closed */
+	record_print_phases();
 	fprintf(stderr, "exitlog: %s; %llu exits%s%s\n", res.msg,
 		(unsigned long long)res.exits, o->nolog ? "" : " recorded in ",
 		o->nolog ? " (recording off)" : o->out);

@@ -10,8 +10,49 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <x86intrin.h>
+#endif
 
 #include "recorder/run.h"
+
+uint64_t run_hist_low(unsigned b)
+{
+	unsigned e = b / 4u + 1u;
+
+	if (b < 4)
+		return b;
+	return (uint64_t)(4u + b % 4u) << (e - 2u);
+}
+
+uint64_t run_hist_quantile(const uint64_t *hist, double q)
+{
+	uint64_t total = 0, seen = 0;
+
+	for (unsigned b = 0; b < RUN_HIST_BUCKETS; b++)
+		total += hist[b];
+	if (!total)
+		return 0;
+	for (unsigned b = 0; b < RUN_HIST_BUCKETS; b++) {
+		seen += hist[b];
+		if ((double)seen >= q * (double)total) {
+			uint64_t lo = run_hist_low(b);
+			uint64_t hi = b + 1 < RUN_HIST_BUCKETS ? run_hist_low(b + 1) : lo;
+
+			return lo + (hi - lo) / 2;
+		}
+	}
+	return run_hist_low(RUN_HIST_BUCKETS - 1);
+}
+
+uint64_t run_ticks(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	return __rdtsc();
+#else
+	return hostlive_clock();
+#endif
+}
 
 static const char *const end_names[] = {
 	[RUN_END_HLT] = "hlt",
@@ -223,10 +264,22 @@ static int run_step_locked(struct run_vcpu *c, const struct run_stamp *t,
 
 int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *res)
 {
+	uint64_t asked, taken, released;
 	int rc;
 
+	asked = run_ticks();
 	dispatch_lock(c->dispatch);
+	taken = run_ticks();
 	rc = run_step_locked(c, t, res);
+	released = run_ticks();
 	dispatch_unlock(c->dispatch);
+	c->lock_steps++;
+	/* a thread moved to a CPU whose TSC is behind: drop that sample */
+	if (taken >= asked && released >= taken) {
+		c->lock_wait_ticks += taken - asked;
+		c->lock_hold_ticks += released - taken;
+		c->lock_wait_hist[run_hist_bucket(taken - asked)]++;
+		c->lock_hold_hist[run_hist_bucket(released - taken)]++;
+	}
 	return rc;
 }

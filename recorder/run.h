@@ -38,10 +38,44 @@ enum run_end {
 	RUN_END_ERROR,          /* KVM_RUN itself failed, or the log did */
 };
 
+/* One vCPU's use of the dispatch lock over a session (run_step()): the
+ * time spent waiting to take it and holding it, in ns; sums and, from
+ * log-scale histograms (4 buckets per power of two: within ~20 %), the
+ * median and the 99th percentile of one step's. */
+struct run_lockstat {
+	uint64_t steps;         /* run_step() calls that took the lock */
+	uint64_t wait_ns;       /* summed: from asking for the lock to holding it */
+	uint64_t hold_ns;       /* summed: from taking it to letting it go */
+	uint64_t wait_p50_ns, wait_p99_ns;
+	uint64_t hold_p50_ns, hold_p99_ns;
+};
+
+/* Buckets of a run_ticks() difference: 0-3 exact, then 4 per power of two. */
+#define RUN_HIST_BUCKETS 256
+
+/* The bucket of `ticks`, and the smallest tick count of bucket `b`. */
+static inline unsigned run_hist_bucket(uint64_t ticks)
+{
+	unsigned e;
+
+	if (ticks < 4)
+		return (unsigned)ticks;
+	e = 63u - (unsigned)__builtin_clzll(ticks);   /* >= 2 */
+	return 4u * (e - 1u) + (unsigned)((ticks >> (e - 2u)) & 3u);
+}
+
+uint64_t run_hist_low(unsigned b);
+
+/* The ticks below which a fraction q of the counted steps fall (the middle
+ * of that bucket); 0 when the histogram is empty. */
+uint64_t run_hist_quantile(const uint64_t *hist, double q);
+
 struct run_result {
 	enum run_end end;
 	uint64_t exits;         /* rows in exits, = the last seq */
 	char msg[256];          /* one line describing the end */
+	int nvcpus;             /* entries of lock[] filled by run_loop() */
+	struct run_lockstat lock[VM_MAX_VCPUS];
 };
 
 /* Name stored in meta.end_reason ("hlt", "reset", ...). */
@@ -67,7 +101,18 @@ struct run_vcpu {
 	uint64_t dev_errors;          /* accesses the devices refused */
 	int err;                      /* first logging error (-errno), 0 */
 	char errmsg[128];             /* its context, "seq N: pio row: ..." */
+	/* the dispatch lock, summed by run_step() in run_ticks() units (no
+	 * syscall: the TSC on x86); run_loop() turns them into ns */
+	uint64_t lock_steps;
+	uint64_t lock_wait_ticks;
+	uint64_t lock_hold_ticks;
+	uint64_t lock_wait_hist[RUN_HIST_BUCKETS];
+	uint64_t lock_hold_hist[RUN_HIST_BUCKETS];
 };
+
+/* The cheap clock of the lock figures: the TSC on x86 (one instruction, no
+ * syscall), else hostlive_clock() ns.  Only differences of it mean anything. */
+uint64_t run_ticks(void);
 
 /* When KVM_RUN was entered and when it returned (hostlive_clock()), and
  * the clock origin of exits.t_ns. */
@@ -87,7 +132,8 @@ struct run_stamp {
  * which; *res is RUN_END_ERROR); both of those set *c->ending, under the
  * lock.  Returns RUN_STEP_GONE, with no seq taken and nothing logged, when
  * *c->ending was already set: another vCPU ended the session, whose last
- * seq stays the ending exit.
+ * seq stays the ending exit.  Counts its wait for and hold of the dispatch
+ * lock in c->lock_* (three run_ticks() per call).
  */
 #define RUN_STEP_GONE 2
 int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *res);
@@ -105,7 +151,8 @@ int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *r
  * session ended (res->end says how; a failed KVM_RUN is RUN_END_ERROR, a
  * recorded end like any other), -errno when the log refused a row: the
  * recording would be incomplete, res->end is RUN_END_ERROR and res->msg
- * says which row.
+ * says which row.  res->lock[i] holds vCPU i's dispatch-lock figures in ns
+ * (ticks scaled by the session's own TSC/CLOCK_MONOTONIC ratio).
  */
 int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 	     struct store *st, uint64_t t0, volatile sig_atomic_t *stop,

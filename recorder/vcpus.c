@@ -155,6 +155,29 @@ static void vcpus_wait(struct vcpus *all, volatile sig_atomic_t *stop)
 			pthread_join(all->th[i].tid, NULL);
 }
 
+/* Each vCPU's dispatch-lock figures in ns: ticks scaled by the ratio of
+ * CLOCK_MONOTONIC to run_ticks() over the whole session. */
+static void vcpus_lockstat(struct vcpus *all, uint64_t ticks, uint64_t ns,
+			   struct run_result *res)
+{
+	double ns_per_tick = ticks ? (double)ns / (double)ticks : 0;
+
+	res->nvcpus = all->vm->nvcpus;
+	for (int i = 0; i < all->vm->nvcpus; i++) {
+		const struct run_vcpu *c = &all->th[i].c;
+
+		res->lock[i] = (struct run_lockstat){
+			.steps = c->lock_steps,
+			.wait_ns = (uint64_t)((double)c->lock_wait_ticks * ns_per_tick),
+			.hold_ns = (uint64_t)((double)c->lock_hold_ticks * ns_per_tick),
+			.wait_p50_ns = (uint64_t)((double)run_hist_quantile(c->lock_wait_hist, 0.5) * ns_per_tick),
+			.wait_p99_ns = (uint64_t)((double)run_hist_quantile(c->lock_wait_hist, 0.99) * ns_per_tick),
+			.hold_p50_ns = (uint64_t)((double)run_hist_quantile(c->lock_hold_hist, 0.5) * ns_per_tick),
+			.hold_p99_ns = (uint64_t)((double)run_hist_quantile(c->lock_hold_hist, 0.99) * ns_per_tick),
+		};
+	}
+}
+
 /* The session's result: the thread whose step ended it. */
 static int vcpus_result(struct vcpus *all, struct run_result *res)
 {
@@ -178,6 +201,7 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 {
 	static struct vcpus all; /* one session per process */
 	struct sigaction sa, old_sa;
+	uint64_t tick0, mono0;
 	int rc = 0;
 
 	memset(res, 0, sizeof(*res));
@@ -201,6 +225,8 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 	sa.sa_handler = on_kick;     /* no SA_RESTART: KVM_RUN returns -EINTR */
 	sigemptyset(&sa.sa_mask);
 	sigaction(RUN_KICK_SIGNAL, &sa, &old_sa);
+	tick0 = run_ticks();
+	mono0 = hostlive_clock();
 
 	for (int i = 0; i < vm->nvcpus && !rc; i++) {
 		struct vcpu_thread *t = &all.th[i];
@@ -255,6 +281,7 @@ int run_loop(struct vm *vm, struct board *board, struct hostlive *hl,
 		res->end = RUN_END_ERROR;
 	else
 		rc = vcpus_result(&all, res);
+	vcpus_lockstat(&all, run_ticks() - tick0, hostlive_clock() - mono0, res);
 	if (rc >= 0 && hl->log_err) {
 		rc = hl->log_err;
 		res->end = RUN_END_ERROR;

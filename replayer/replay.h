@@ -65,7 +65,7 @@ void replay_exit_hook(uint64_t seq);
 
 /*
  * True for meta keys whose value differs between a recording and its
- * replay (replay -o) by design: replay_of, replayed_at, ring_waits.  Every
+ * replay (replay -o) by design: replay_of, replayed_at, ring_waits, lag_waits.  Every
  * other row of every table of `replay DB -o R` equals DB's after a clean
  * replay.
  */

@@ -19,7 +19,7 @@
 
 bool replay_meta_is_volatile(const char *key)
 {
-	static const char *const keys[] = { "replay_of", "replayed_at", "ring_waits" };
+	static const char *const keys[] = { "replay_of", "replayed_at", "ring_waits", "lag_waits" };
 
 	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 		if (!strcmp(key, keys[i]))

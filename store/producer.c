@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <unistd.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,7 +52,7 @@ static inline int slot_end(struct store_prod *s, struct ring_slot *sl,
 	return rc;
 }
 
-static int wait_committed(struct store *s, uint64_t target);
+static int wait_committed(struct store *s, uint64_t target, bool *waited);
 
 /*
  * The durability bound: a recorder killed at any moment loses at most the
@@ -73,6 +74,7 @@ int store_prod_put_exit(struct store_prod *s, const struct rec_exit *r)
 	struct ring_slot *sl = slot_begin(s, K_EXIT);
 	struct b_exit *e = (void *)sl->u;
 	uint64_t due = 0;
+	bool waited = false;
 	int rc;
 
 	sl->flags = 0;
@@ -90,8 +92,12 @@ int store_prod_put_exit(struct store_prod *s, const struct rec_exit *r)
 		s->lag_t = r->t_ns;
 	}
 	prod_unlock(s);
-	if (!rc && due)
-		wait_committed(s->s, due); /* a write error is store_flush/close's to report */
+	if (!rc && due) {
+		/* a write error is store_flush/close's to report */
+		wait_committed(s->s, due, &waited);
+		if (waited)
+			s->lag_waits++;
+	}
 	return rc;
 }
 
@@ -324,13 +330,16 @@ uint64_t store_records(const struct store *s)
 	return wr_published((struct store *)s);
 }
 
-/* Wait until the writer has committed the first `target` records. */
-static int wait_committed(struct store *s, uint64_t target)
+/* Wait until the writer has committed the first `target` records; *waited
+ * (if given) says whether that took a wait. */
+static int wait_committed(struct store *s, uint64_t target, bool *waited)
 {
 	int ret;
 
 	pthread_mutex_lock(&s->mu);
 	if (s->committed < target && !atomic_load(&s->failed)) {
+		if (waited)
+			*waited = true;
 		uint64_t old = atomic_load(&s->flush_target);
 
 		while (old < target &&
@@ -349,5 +358,5 @@ static int wait_committed(struct store *s, uint64_t target)
 
 int store_flush(struct store *s)
 {
-	return wait_committed(s, wr_published(s));
+	return wait_committed(s, wr_published(s), NULL);
 }

@@ -323,8 +323,11 @@ int store_create_opts(struct store **out, const char *path, bool force,
 		store_free(s);
 		return ret;
 	}
-	ret = ring_create(&s->main.ring, o->ring_records ? o->ring_records : STORE_RING_RECORDS,
-			  o->side_bytes ? o->side_bytes : STORE_SIDE_BYTES);
+	if (o->producers_only)
+		ret = ring_create(&s->main.ring, STORE_MAIN_MIN_RECORDS, STORE_MAIN_MIN_SIDE);
+	else
+		ret = ring_create(&s->main.ring, o->ring_records ? o->ring_records : STORE_RING_RECORDS,
+				  o->side_bytes ? o->side_bytes : STORE_SIDE_BYTES);
 	if (!ret) {
 		s->main.s = s;
 		s->prods[0] = &s->main;
@@ -427,7 +430,8 @@ int store_create(struct store **out, const char *path, bool force,
  * already up to date unless the writer could not keep them (wr_sum_close()). */
 static void close_extras(struct store *s)
 {
-	char sql[128], *msg = NULL;
+	char sql[192], *msg = NULL;
+	uint64_t lag = 0;
 	bool rebuilt;
 
 	snprintf(sql, sizeof(sql),
@@ -438,20 +442,32 @@ static void close_extras(struct store *s)
 		sqlite3_free(msg);
 		return;
 	}
-	/* each producer's own, "ring_waits.vcpu0" */
-	for (int i = 1; i < atomic_load(&s->nprods); i++) {
+	/* each producer's own, "ring_waits.vcpu0", and its waits for the lag
+	 * bound (producer.c), "lag_waits.vcpu0"; lag_waits: all of them */
+	for (int i = 0; i < atomic_load(&s->nprods); i++) {
 		const struct store_prod *p = s->prods[i];
 
-		if (!p->name[0])
+		lag += p->lag_waits;
+		if (i == 0 || !p->name[0])
 			continue;
 		snprintf(sql, sizeof(sql),
-			 "INSERT OR REPLACE INTO meta(key, value) VALUES ('ring_waits.%s', '%llu')",
-			 p->name, (unsigned long long)ring_waits(p->ring));
+			 "INSERT OR REPLACE INTO meta(key, value) VALUES ('ring_waits.%s', '%llu'),"
+			 " ('lag_waits.%s', '%llu')",
+			 p->name, (unsigned long long)ring_waits(p->ring),
+			 p->name, (unsigned long long)p->lag_waits);
 		if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
 			store_fail(s, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
 			sqlite3_free(msg);
 			return;
 		}
+	}
+	snprintf(sql, sizeof(sql),
+		 "INSERT OR REPLACE INTO meta(key, value) VALUES ('lag_waits', '%llu')",
+		 (unsigned long long)lag);
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		store_fail(s, "%s: %s", s->path, msg ? msg : sqlite3_errmsg(s->db));
+		sqlite3_free(msg);
+		return;
 	}
 	wr_sum_close(s, &rebuilt);
 }

@@ -22,7 +22,16 @@ struct store_opts {
 	size_t ring_records;   /* 0: STORE_RING_RECORDS; rounded up to a power of 2 */
 	size_t side_bytes;     /* 0: STORE_SIDE_BYTES; rounded up to a power of 2 */
 	unsigned batch_rows;   /* 0: STORE_BATCH_ROWS; 1 = single-row INSERTs only */
+	bool producers_only;   /* the caller logs through store_prod_open() rings
+				* (the recorder): the store's own ring, which only
+				* store_put_*() use, gets STORE_MAIN_MIN_* instead of
+				* ring_records/side_bytes, so it is not allocated and
+				* faulted in for nothing (its puts still work, and
+				* wait for the writer sooner) */
 };
+
+#define STORE_MAIN_MIN_RECORDS 4096u        /* 256 KiB of records */
+#define STORE_MAIN_MIN_SIDE    (1u << 20)   /* 1 MiB of payload */
 
 /* store_create() with explicit sizes; o may be NULL (defaults). */
 int store_create_opts(struct store **out, const char *path, bool force,

@@ -138,6 +138,8 @@ struct store_prod {
 	uint64_t lag_t;               /* t_ns of the last lag mark (producer.c) */
 	uint64_t lag_pos[2];          /* records published (all rings) at the
 				       * last two marks */
+	uint64_t lag_waits;           /* puts that waited for the lag bound
+				       * (meta.lag_waits.<name>); the producer's */
 };
 
 struct store {

@@ -3,7 +3,8 @@
 # the same package the sandbox boots, fetched by scripts/install-deps) and
 # build/guest/initrd.img (static busybox, the IDE and virtio-blk driver
 # modules, and samples/linux/init).  Rebuilt only when an input changed.
-# Also builds build/guest/initrd-aio.img (build-aio-guest.sh).
+# Also builds build/guest/initrd-aio.img (build-aio-guest.sh) and
+# build/guest/initrd-storm.img (build-storm-guest.sh, for make bench).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kdir=$top/build/cache/kernel
@@ -15,6 +16,8 @@ busybox=$(command -v busybox || true)
 mkdir -p "$out"
 # the queue-depth test's initramfs (t_vblk_depth), rebuilt on its own inputs
 sh "$top/samples/linux/build-aio-guest.sh"
+# the SMP storm benchmark's initramfs (bench/smpstorm.sh)
+sh "$top/samples/linux/build-storm-guest.sh"
 if [ "$out/initrd.img" -nt "$top/samples/linux/init" ] && [ "$out/initrd.img" -nt "$kdir/VERSION" ] &&
    [ "$out/initrd.img" -nt "$0" ] && [ -f "$out/vmlinuz" ]; then
 	exit 0

@@ -184,6 +184,11 @@ static void test_merge_three_producers_gapless_order(void **state)
 			 NTHREADS);
 	assert_int_equal(q1(db, "SELECT sum(value) FROM meta WHERE key LIKE 'ring_waits.vcpu%'"),
 			 q1(db, "SELECT value FROM meta WHERE key = 'ring_waits'"));
+	/* and the waits for the lag bound, the same way */
+	assert_int_equal(q1(db, "SELECT count(*) FROM meta WHERE key LIKE 'lag_waits.vcpu%'"),
+			 NTHREADS);
+	assert_int_equal(q1(db, "SELECT sum(value) FROM meta WHERE key LIKE 'lag_waits.vcpu%'"),
+			 q1(db, "SELECT value FROM meta WHERE key = 'lag_waits'"));
 	sqlite3_close(db);
 }
 
@@ -218,6 +223,38 @@ static void test_merge_own_ring_rows_kept(void **state)
 	sqlite3_close(db);
 }
 
+/* producers_only (the recorder's store): the store's own ring is minimal,
+ * the producers' rings keep their size, and puts on the own ring still
+ * work past its capacity (they wait for the writer). */
+static void test_merge_producers_only_small_own_ring(void **state)
+{
+	const struct store_opts o = { .producers_only = true };
+	const uint64_t n = 3 * STORE_MAIN_MIN_RECORDS;
+	struct store_prod *p;
+	struct store *st;
+	char path[128], err[256];
+	sqlite3 *db;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/prodonly.db", dir);
+	assert_int_equal(store_create_opts(&st, path, false, &o, err, sizeof(err)), 0);
+	assert_int_equal(store_prod_open(st, "vcpu0", &p), 0);
+	for (uint64_t s = 1; s <= n; s++) {
+		struct rec_exit e = { .seq = s, .vcpu = 0, .reason = 2 };
+		struct rec_kexit k = { .t_ns = s, .vcpu = 0, .isa = "svm", .reason = 0x7b,
+				       .reason_name = "io" };
+
+		assert_int_equal(store_prod_put_exit(p, &e), 0);
+		assert_int_equal(store_put_kexit(st, &k), 0);
+	}
+	assert_int_equal(store_close(st), 0);
+	assert_int_equal(store_open_ro(path, &db, err, sizeof(err)), 0);
+	assert_int_equal(q1(db, "SELECT count(*) FROM exits"), (long long)n);
+	assert_int_equal(q1(db, "SELECT max(seq) FROM exits"), (long long)n);
+	assert_int_equal(q1(db, "SELECT count(*) FROM kernel_exits"), (long long)n);
+	sqlite3_close(db);
+}
+
 static void test_merge_too_many_producers(void **state)
 {
 	struct store_prod *p;
@@ -241,6 +278,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_merge_three_producers_gapless_order),
 		cmocka_unit_test(test_merge_own_ring_rows_kept),
+		cmocka_unit_test(test_merge_producers_only_small_own_ring),
 		cmocka_unit_test(test_merge_too_many_producers),
 	};
 

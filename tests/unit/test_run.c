@@ -300,6 +300,49 @@ static void test_run_step_without_log(void **state)
 	assert_int_equal(q_int(f, "SELECT count(*) FROM exits"), 0);
 }
 
+/* Every step counts its use of the dispatch lock (the SMP storm bench's
+ * lock_hold_ns): one step each, a hold that covers the device access and
+ * the log rows, so it cannot be 0 ticks for three steps. */
+static void test_run_step_counts_lock(void **state)
+{
+	struct fixture *f = *state;
+	struct run_result res = { 0 };
+
+	assert_int_equal(f->c.lock_steps, 0);
+	assert_int_equal(step_io(f, 0x3f8, 1, 1, true, "a", &res), 0);
+	assert_int_equal(step_io(f, 0x404, 1, 1, true, "b", &res), 0);
+	assert_int_equal(step_reason(f, KVM_EXIT_HLT, &res), 1);
+	assert_int_equal(f->c.lock_steps, 3);
+	assert_true(f->c.lock_hold_ticks > 0);
+	finish(f);
+}
+
+/* The lock histograms: buckets are ordered and continuous, each tick count
+ * falls in the bucket whose range holds it, and the quantile of a known
+ * spread lands within a bucket (~20 %) of the true one. */
+static void test_run_hist(void **state)
+{
+	static uint64_t h[RUN_HIST_BUCKETS];
+	uint64_t q;
+
+	(void)state;
+	for (uint64_t t = 0; t < 100000; t = t < 64 ? t + 1 : t + t / 7) {
+		unsigned b = run_hist_bucket(t);
+
+		assert_true(b < RUN_HIST_BUCKETS);
+		assert_true(run_hist_low(b) <= t);
+		assert_true(b + 1 == RUN_HIST_BUCKETS || t < run_hist_low(b + 1));
+	}
+	assert_int_equal(run_hist_bucket(UINT64_MAX), RUN_HIST_BUCKETS - 5);
+	assert_int_equal(run_hist_quantile(h, 0.5), 0);
+	for (uint64_t t = 1; t <= 1000; t++)
+		h[run_hist_bucket(t)]++;
+	q = run_hist_quantile(h, 0.5);
+	assert_true(q >= 400 && q <= 600);
+	q = run_hist_quantile(h, 0.99);
+	assert_true(q >= 800 && q <= 1200);
+}
+
 /* A row the store refuses (a payload larger than its side buffer can ever
  * hold: -ENOSPC) ends the run with RUN_END_ERROR naming seq and table. */
 static void test_run_step_refused_row_ends_run(void **state)
@@ -361,6 +404,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_run_step_refused_access_in_exit_info, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_ends, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_without_log, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_run_step_counts_lock, setup, teardown),
+		cmocka_unit_test(test_run_hist),
 		cmocka_unit_test_setup_teardown(test_run_step_refused_row_ends_run, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_run_step_after_end_is_gone, setup, teardown),
 	};

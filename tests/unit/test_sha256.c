@@ -175,6 +175,46 @@ static void test_sha256_file_streams(void **state)
 	free(m);
 }
 
+/* sha256_files(): each file's digest as sha256_file() gives it, and the
+ * first failing file (in order) named by *bad. */
+static void test_sha256_files_parallel(void **state)
+{
+	char paths[3][32] = { "/tmp/test_sha256_XXXXXX", "/tmp/test_sha256_XXXXXX",
+			      "/tmp/test_sha256_XXXXXX" };
+	const char *p[4];
+	char h[4][65], want[65];
+	static uint8_t m[300000];
+	int bad = -1;
+
+	(void)state;
+	for (int f = 0; f < 3; f++) {
+		int fd = mkstemp(paths[f]);
+		size_t n = 1000 + (size_t)f * 100000;
+
+		assert_true(fd >= 0);
+		for (size_t i = 0; i < n; i++)
+			m[i] = (uint8_t)(i * 7 + (size_t)f);
+		assert_int_equal(write(fd, m, n), (ssize_t)n);
+		close(fd);
+		p[f] = paths[f];
+	}
+	assert_int_equal(sha256_files(p, 3, h, &bad), 0);
+	for (int f = 0; f < 3; f++) {
+		assert_int_equal(sha256_file(p[f], want), 0);
+		assert_string_equal(h[f], want);
+	}
+	p[3] = "/nonexistent/test_sha256";
+	unlink(paths[1]);
+	assert_int_equal(sha256_files(p, 4, h, &bad), -ENOENT);
+	assert_int_equal(bad, 1);
+	assert_int_equal(sha256_file(p[2], want), 0);
+	assert_string_equal(h[2], want);
+	assert_int_equal(sha256_files(p, 0, h, &bad), 0);
+	assert_int_equal(sha256_files(p, SHA256_MAX_FILES + 1, h, &bad), -EINVAL);
+	unlink(paths[0]);
+	unlink(paths[2]);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -186,6 +226,7 @@ int main(void)
 		cmocka_unit_test(test_sha256_odd_chunks),
 		cmocka_unit_test(test_sha256_split_points),
 		cmocka_unit_test(test_sha256_file_streams),
+		cmocka_unit_test(test_sha256_files_parallel),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
