@@ -273,21 +273,21 @@ void phase_garbage(void)
 	cap = dev.capacity;
 
 	g_setup(0, 0); g_chain(0, VH_T_IN, cap, gdata->pa, 512, st); vh_post(&G, 0);
-	g_report(1, "read at sector capacity", 5000);
+	g_report(1, "read at sector capacity", 20000);
 	g_setup(0, 0); g_chain(0, VH_T_IN, cap - 1, gdata->pa, 1024, st); vh_post(&G, 0);
-	g_report(2, "read 2 sectors at capacity-1", 5000);
+	g_report(2, "read 2 sectors at capacity-1", 20000);
 	g_setup(0, 0); g_chain(0, VH_T_IN, ~0ull, gdata->pa, 512, st); vh_post(&G, 0);
-	g_report(3, "read at sector 2^64-1", 5000);
+	g_report(3, "read at sector 2^64-1", 20000);
 	g_setup(0, 0); g_chain(0, VH_T_IN, 0, OUTSIDE, 512, st); vh_post(&G, 0);
-	g_report(4, "read into a buffer outside RAM (async)", 5000);
+	g_report(4, "read into a buffer outside RAM (async)", 20000);
 	g_setup(0, 0); g_chain(0, VH_T_OUT, 0, OUTSIDE, 512, st); vh_post(&G, 0);
-	g_report(5, "write from a buffer outside RAM", 5000);
+	g_report(5, "write from a buffer outside RAM", 20000);
 	g_setup(0, 0); g_chain(0, VH_T_OUT, cap - 4, gdata->pa, 4096, st); vh_post(&G, 0);
-	g_report(6, "write 8 sectors at capacity-4", 5000);
+	g_report(6, "write 8 sectors at capacity-4", 20000);
 
 	g_setup(0, 0); g_chain(0, VH_T_IN, 0, gdata->pa, 512, st);
 	vh_desc_set(&G, 2, st, 1, VH_D_WRITE | VH_D_NEXT, 1); vh_post(&G, 0);
-	g_report(7, "looping chain 0->1->2->1", 5000);
+	g_report(7, "looping chain 0->1->2->1", 20000);
 	g_setup(0, 0); g_chain(0, VH_T_IN, 0, gdata->pa, 512, st);
 	g_chain(3, VH_T_IN, 8, gdata->pa, 512, st + 8);
 	vh_desc_set(&G, 5, st + 8, 1, VH_D_WRITE | VH_D_NEXT, 4);
@@ -296,17 +296,17 @@ void phase_garbage(void)
 	usleep(500000); /* the good read's completion reaches a device that needs a reset */
 	g_report(8, "good read in flight, then a looping chain", 0);
 	g_setup(0, 0); G.avail[1] = VH_QSIZE + 5;
-	g_report(9, "avail idx = queue size + 5", 5000);
+	g_report(9, "avail idx = queue size + 5", 20000);
 	g_setup(0, 0); G.avail[2] = 300; G.avail[1] = 1;
-	g_report(10, "head 300", 5000);
+	g_report(10, "head 300", 20000);
 	g_setup(0, 0); vh_desc_set(&G, 0, g_hdr(0, VH_T_IN, 0), 16, VH_D_NEXT, 300); vh_post(&G, 0);
-	g_report(11, "next 300", 5000);
+	g_report(11, "next 300", 20000);
 	g_setup(OUTSIDE, 0); vh_post(&G, 0);
-	g_report(12, "descriptor table outside RAM", 5000);
+	g_report(12, "descriptor table outside RAM", 20000);
 	g_setup(0, 0); g_chain(0, VH_T_IN, 0, gdata->pa, 512, OUTSIDE); vh_post(&G, 0);
-	g_report(13, "status byte outside RAM (async)", 5000);
+	g_report(13, "status byte outside RAM (async)", 20000);
 	g_setup(0, OUTSIDE + 0x2000); g_chain(0, VH_T_IN, 0, gdata->pa, 512, st); vh_post(&G, 0);
-	g_report(14, "used ring outside RAM (async)", 5000);
+	g_report(14, "used ring outside RAM (async)", 20000);
 
 	g_setup(0, 0);
 	vh_w32(&dev, c + VH_Q_SELECT, 0);
@@ -316,5 +316,5 @@ void phase_garbage(void)
 	vh_w32(&dev, dev.devcfg, 0);
 	vh_w16(&dev, c + VH_Q_ENABLE, 0);
 	g_chain(0, VH_T_IN, 0, gdata->pa, 512, st); vh_post(&G, 0);
-	g_report(15, "6 refused register writes, then a good read", 5000);
+	g_report(15, "6 refused register writes, then a good read", 20000);
 }
