@@ -4,9 +4,9 @@
 # no virtio driver and drives the modern virtio-blk function from userspace
 # (BAR mapped from sysfs, rings in mlocked pages found through pagemap):
 # 52 requests in flight when it resets the device (3 rounds or more, until
-# 10 requests were caught in flight), two threads
-# pinned to the two CPUs hitting the same device's registers for 3 s,
-# malformed requests and rings, then a read-back of everything.  See
+# 10 requests were caught in flight), two threads pinned to the two CPUs
+# hitting the same device's registers (3 s and 1000 accesses each at
+# least), malformed requests and rings, then a read-back of everything.  See
 # samples/linux/vhostile.c for the phases; the guest separates them with
 # 32-bit OUTs to port 0x510 (marks 0x76680001..7, pio rows with no device).
 #
@@ -16,7 +16,8 @@
 # completion that came after a reset (no DMA, no IRQ), every device DMA
 # write inside the guest's pages, the device errors of each malformed case,
 # the image, and a clean replay.
-# 34-80 s to record in the sandbox (quiet machine / 4-5 other sandboxes);
+# 34 s to record in the sandbox on a quiet machine, 80-130 s when 4-5
+# other sandboxes share its 2 cores;
 # pci=noearly skips the kernel's two early scans of all 256 PCI buses for
 # an AGP bridge (AMD GART aperture check: ~34,000 config-space exits)
 LIMIT=300

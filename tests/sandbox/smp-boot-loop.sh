@@ -11,6 +11,11 @@
 # t_smp.sh does, apart from the SIGINT); alt: bg and fg by turns.  The disks are those of t_smp
 # (64 MiB IDE + 64 MiB virtio, zero) and the command line is t_smp's.
 #
+# With KTRACE=1 each boot is recorded with --ktrace, and a triple fault
+# prints the last kernel-handled exits (SVM exit code, guest RIP, info1/2):
+# the shutdown's own kvm_exit carries the RIP where the guest died, which
+# KVM_EXIT_SHUTDOWN cannot (on AMD, KVM resets the VMCB before returning).
+#
 # Usage: tests/sandbox/smp-boot-loop.sh N CPUS MODE [SECS]   (needs `make`
 #        and `make linux-guest`; prints the lines as the boots end)
 # Not part of `make test`.
@@ -40,7 +45,9 @@ for i in $(seq 1 "$N"); do
 	[[ $MODE == alt ]] && { ((i % 2)) && m=bg || m=fg; }
 	rm -f "$w"/*.db* "$w"/*.img
 	truncate -s 64M "$w/a.img" "$w/b.img"
-	set -- build/exitlog record --cpus "$CPUS" -o "$w/boot.db" --disk "$w/a.img" \
+	kt=
+	[[ -n ${KTRACE:-} ]] && kt=--ktrace
+	set -- build/exitlog record $kt --cpus "$CPUS" -o "$w/boot.db" --disk "$w/a.img" \
 		--virtio-disk "$w/b.img" --initrd build/guest/initrd.img --append "$append" \
 		build/guest/vmlinuz
 	if [[ $m == fg ]]; then
@@ -63,5 +70,7 @@ for i in $(seq 1 "$N"); do
 	if [[ $end == shutdown ]]; then
 		sqlite3 "$w/boot.db" "SELECT seq, vcpu, reason, t_ns, guest_ns FROM exits ORDER BY seq DESC LIMIT 3" | sed 's/^/  last exits: /'
 		tail -n 5 "$w/out" | tr -d '\r' | sed 's/^/  console: /'
+		[[ -n $kt ]] && sqlite3 "$w/boot.db" "SELECT t_ns, vcpu, reason_name, printf('rip=%x info1=%x info2=%x', rip, info1, info2) FROM kernel_exits ORDER BY id DESC LIMIT 12" |
+			sed 's/^/  kernel exit: /'
 	fi
 done
