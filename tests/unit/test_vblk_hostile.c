@@ -4,8 +4,10 @@
  * accesses, completed by the test the way the recorder's IO threads do):
  * completions after a device reset, after a reset and a new setup whose
  * heads collide with the old ones, on a device that needs a reset, a
- * completion whose status byte is outside RAM, and a second queue_enable
- * while requests are in flight.  The e2e counterpart is
+ * completion whose status byte is outside RAM, a second queue_enable
+ * while requests are in flight, and a driver that makes the same chain
+ * available again and again without waiting (requests in flight are
+ * bounded by the queue size; the rest waits for completions).  The e2e counterpart is
  * tests/e2e/t_hostile_smp.sh.  A fresh device per test.
  */
 #include <errno.h>
@@ -35,7 +37,7 @@
 #define STATUS 0x20100u
 #define DATA 0x30000u
 #define OUTSIDE 0xf0000000u
-#define MAXSUB 16
+#define MAXSUB 1100
 
 /* A request the device handed to the host, not yet completed. */
 struct sub {
@@ -322,6 +324,64 @@ static void test_vblk_hostile_second_enable_keeps_the_queue(void **state)
 	assert_int_equal(ld(f->ram + USED + 12, 4), 3);  /* used[1].id */
 }
 
+
+/* Ring entries k.. of the avail ring all name head 0 (a 64 KiB read), and
+ * avail->idx moves on by n: a driver reusing a chain still in flight. */
+static void repost_head0(struct fixture *f, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		st(f->ram + f->avail + 4 + 2u * (f->avail_idx % QSZ), 0, 2);
+		f->avail_idx++;
+	}
+	st(f->ram + f->avail + 2, f->avail_idx, 2);
+}
+
+/* A driver that makes the same 64 KiB chain available over and over
+ * without waiting for it: without a bound every notify hands QSZ more
+ * requests (and buffers) to the host.  The device keeps at most
+ * VIRTIO_BLK_QUEUE_SIZE requests in flight -- reset-away ones included --
+ * and serves the rest as completions come back. */
+static void test_vblk_hostile_requests_in_flight_are_bounded(void **state)
+{
+	struct fixture *f = *state;
+	int done = 0;
+
+	driver_init(f, DESC, AVAIL, USED);
+	st(f->ram + HDR, VIRTIO_BLK_T_IN, 4);
+	st(f->ram + HDR + 8, 0, 8);
+	put_desc(f, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+	put_desc(f, 1, DATA, 65536, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	put_desc(f, 2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	/* 5 x QSZ chains made available, QSZ per notify (more at once would
+	 * run avail->idx more than a queue ahead: a ring error) */
+	for (unsigned k = 0; k < 5; k++) {
+		repost_head0(f, QSZ);
+		assert_int_equal(wr(f, VPCI_NOTIFY_OFF, 0, 2), 0);
+	}
+	assert_int_equal(f->nsubs, VIRTIO_BLK_QUEUE_SIZE);   /* 4 x QSZ; the 5th waits */
+	assert_int_equal(rd(f, VPCI_STATUS, 1), 0x0f);
+	/* a reset: those become orphans, still in flight; a new setup's notify
+	 * must wait for them too */
+	driver_init(f, DESC, AVAIL, USED);
+	put_desc(f, 0, HDR, 16, VIRTQ_DESC_F_NEXT, 1);
+	put_desc(f, 1, DATA, 65536, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 2);
+	put_desc(f, 2, STATUS, 1, VIRTQ_DESC_F_WRITE, 0);
+	repost_head0(f, 4);
+	assert_int_equal(wr(f, VPCI_NOTIFY_OFF, 0, 2), 0);
+	assert_int_equal(f->nsubs, VIRTIO_BLK_QUEUE_SIZE);
+	/* each completion of an orphan lets one waiting chain go */
+	assert_int_equal(complete(f, done++), 0);
+	assert_int_equal(f->nsubs, VIRTIO_BLK_QUEUE_SIZE + 1);
+	while (done < (int)VIRTIO_BLK_QUEUE_SIZE)
+		assert_int_equal(complete(f, done++), 0);
+	assert_int_equal(f->nsubs, VIRTIO_BLK_QUEUE_SIZE + 4);
+	assert_int_equal(used_idx(f, USED), 0);
+	while (done < f->nsubs)
+		assert_int_equal(complete(f, done++), 0);
+	assert_int_equal(used_idx(f, USED), 4);          /* the new setup's 4, nothing else */
+	assert_int_equal(f->ram[STATUS], 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -332,6 +392,7 @@ int main(void)
 		T(test_vblk_hostile_completion_on_device_needing_reset),
 		T(test_vblk_hostile_completion_status_outside_ram),
 		T(test_vblk_hostile_second_enable_keeps_the_queue),
+		T(test_vblk_hostile_requests_in_flight_are_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
