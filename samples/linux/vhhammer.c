@@ -11,6 +11,12 @@
  * page or lies outside guest RAM, and the descriptor table never changes,
  * so whatever interleaving the device sees, it may only touch our pages.
  *
+ * flood: after a flush (so that nothing is in flight), one chain -- a 64
+ * KiB read of the reference region -- made available 256 times, notify,
+ * 256 times more, notify, without waiting: a driver reusing a chain still
+ * in flight.  All 512 must complete with the right data; the model keeps
+ * at most 256 in flight (the test checks the log).
+ *
  * garbage: one malformed request or ring per case on a freshly set up
  * device, each reported as "garbage NN what: status .. used .. device_status
  * .. isr ..": sectors past the end, buffers / status byte / rings outside
@@ -317,4 +323,68 @@ void phase_garbage(void)
 	vh_w16(&dev, c + VH_Q_ENABLE, 0);
 	g_chain(0, VH_T_IN, 0, gdata->pa, 512, st); vh_post(&G, 0);
 	g_report(15, "6 refused register writes, then a good read", 20000);
+}
+
+void phase_flood(void)
+{
+	struct vh_ring F;
+	struct vh_page *hdr, *stp, *data;
+	uint32_t type = VH_T_FLUSH, id, len;
+	uint64_t sector = 0;
+	uint16_t want = 0;
+	unsigned bad = 0;
+
+	vh_mark(MARK_FLOOD);
+	vh_ring_setup(&F, take(3), VH_QSIZE);
+	hdr = take(1);
+	stp = take(1);
+	data = take(16);
+	if (vh_init(&dev, &F)) {
+		FAIL("flood: device initialisation refused");
+		return;
+	}
+	/* a flush first: every request of before has been delivered when it completes */
+	memcpy(hdr->va + 16, &type, 4);
+	vh_desc_set(&F, 20, hdr->pa + 16, 16, VH_D_NEXT, 21);
+	vh_desc_set(&F, 21, stp->pa + 16, 1, VH_D_WRITE, 0);
+	vh_post(&F, 20);
+	vh_kick(&dev);
+	want = 1;
+	if (vh_wait_used(&F, want)) {
+		FAIL("flood: the flush did not complete");
+		return;
+	}
+	type = VH_T_IN;
+	memcpy(hdr->va, &type, 4);
+	memcpy(hdr->va + 8, &sector, 8);
+	vh_desc_set(&F, 0, hdr->pa, 16, VH_D_NEXT, 1);
+	for (uint16_t p = 0; p < 16; p++)
+		vh_desc_set(&F, (uint16_t)(1 + p), data[p].pa, VH_PAGE,
+			    VH_D_WRITE | VH_D_NEXT, (uint16_t)(2 + p));
+	vh_desc_set(&F, 17, stp->pa, 1, VH_D_WRITE, 0);
+	for (unsigned k = 0; k < 2; k++) {
+		for (unsigned i = 0; i < VH_QSIZE; i++)
+			vh_post(&F, 0);
+		vh_kick(&dev);
+	}
+	want = (uint16_t)(want + 2 * VH_QSIZE);
+	for (int t = 0; t < 6 && vh_wait_used(&F, want); t++)
+		;
+	for (uint16_t k = 1; k < vh_used_idx(&F); k++) {
+		vh_used_elem(&F, k, &id, &len);
+		if (id != 0 || len != 16 * VH_PAGE + 1)
+			bad++;
+	}
+	for (unsigned s = 0; s < 128; s++) {
+		uint8_t w[SECT];
+
+		pattern(w, s, 0);
+		if (memcmp(data[s / 8].va + (s % 8) * SECT, w, SECT))
+			bad++;
+	}
+	if (vh_used_idx(&F) != want || *stp->va != 0 || bad)
+		FAIL("flood: %u of 512 completed, status 0x%02x, %u wrong", (uint16_t)(vh_used_idx(&F) - 1),
+		     *stp->va, bad);
+	else
+		vh_say("flood: one chain made available 512 times by 2 notifies: 512 completed, data ok");
 }

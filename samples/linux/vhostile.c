@@ -21,6 +21,8 @@
  *   hammer  two threads pinned to CPU 0 and CPU 1 hit the same device's
  *           registers at once for HAMMER_MS (vhhammer.c);
  *   garbage malformed requests and rings (vhhammer.c);
+ *   flood   one 64 KiB read chain made available 256 times by one notify
+ *           and 256 times more by the next, without waiting (vhhammer.c);
  *   final   the reference region and the reset rounds' regions read back.
  *
  * Prints "vhostile: ..." lines (the test compares them), "vhostile: done"
@@ -40,7 +42,7 @@
 
 #include "vhostile.h"
 
-#define NPOOL 400u
+#define NPOOL 448u
 #define MAXREQ 64u
 
 struct vh_dev dev;
@@ -425,6 +427,7 @@ int main(void)
 	rounds = phase_reset(rounds);
 	phase_hammer(hammer_ms);
 	phase_garbage();
+	phase_flood();
 	phase_final(rounds);
 	vh_mark(MARK_END);
 	if (fails)

@@ -1,7 +1,8 @@
 /*
  * vhostile.h - what the phases of the hostile SMP/async guest share
  * (vhostile.c: the requests, the in-flight resets, the final check;
- * vhhammer.c: two vCPUs on one device's registers, malformed requests).
+ * vhhammer.c: two vCPUs on one device's registers, malformed requests,
+ * one chain made available 512 times).
  */
 #ifndef VHOSTILE_H
 #define VHOSTILE_H
@@ -16,6 +17,7 @@
 #define MARK_GARBAGE 0x76680005u
 #define MARK_FINAL   0x76680006u
 #define MARK_END     0x76680007u
+#define MARK_FLOOD   0x76680008u   /* between GARBAGE and FINAL */
 
 #define SECT 512u
 #define POISON 0x5a
@@ -33,5 +35,6 @@ void pattern(uint8_t *p, uint64_t sector, unsigned gen);
 /* Phase 3 and 4 (vhhammer.c). */
 void phase_hammer(unsigned ms);
 void phase_garbage(void);
+void phase_flood(void);
 
 #endif

@@ -6,16 +6,18 @@
 # 52 requests in flight when it resets the device (3 rounds or more, until
 # 10 requests were caught in flight), two threads pinned to the two CPUs
 # hitting the same device's registers (3 s and 1000 accesses each at
-# least), malformed requests and rings, then a read-back of everything.  See
+# least), malformed requests and rings, one chain made available 512 times
+# without waiting, then a read-back of everything.  See
 # samples/linux/vhostile.c for the phases; the guest separates them with
-# 32-bit OUTs to port 0x510 (marks 0x76680001..7, pio rows with no device).
+# 32-bit OUTs to port 0x510 (marks 0x76680001..8, pio rows with no device).
 #
 # Checks: the guest's own verdicts (the old rings untouched after a reset,
 # every in-flight write on disk), a clean end (i8042 reset), gapless seq,
 # both vCPUs on the device's registers at once, the log's account of each
 # completion that came after a reset (no DMA, no IRQ), every device DMA
 # write inside the guest's pages, the device errors of each malformed case,
-# the image, and a clean replay.
+# at most 256 requests in flight during the flood, the image, and a clean
+# replay.
 # 34 s to record in the sandbox on a quiet machine, 80-130 s when 4-5
 # other sandboxes share its 2 cores;
 # pci=noearly skips the kernel's two early scans of all 256 PCI buses for
@@ -78,12 +80,13 @@ check() {
 	check_ge "requests in flight at a reset (the case happened)" "$orphans" 1
 	check_eq "hammer: threads on CPU 0 and 1" "$(echo "$out" | grep '^vhostile: hammer' | sed 's/ for .*//')" "vhostile: hammer: threads on CPU 0 and CPU 1"
 	check_eq "garbage: each case as the model defines it" "$(echo "$out" | grep '^vhostile: garbage')" "$GARBAGE"
+	check_eq "flood: one chain made available 512 times" "$(echo "$out" | grep '^vhostile: flood')" "vhostile: flood: one chain made available 512 times by 2 notifies: 512 completed, data ok"
 	check_eq "final read-back" "$(echo "$out" | grep '^vhostile: final')" "vhostile: final: reference and reset-round regions read back ok"
 
 	gapless "$db"
-	m1=$(mark 1) m2=$(mark 2) m3=$(mark 3) m4=$(mark 4) m5=$(mark 5) m6=$(mark 6) m7=$(mark 7)
-	check_eq "the guest's 7 marks, once each, in order" \
-		"$(q "$db" "SELECT count(*) FROM pio WHERE port=1296"),$([ "$m1" -lt "$m2" ] && [ "$m2" -lt "$m3" ] && [ "$m3" -lt "$m4" ] && [ "$m4" -lt "$m5" ] && [ "$m5" -lt "$m6" ] && [ "$m6" -lt "$m7" ] && echo ordered)" "7,ordered"
+	m1=$(mark 1) m2=$(mark 2) m3=$(mark 3) m4=$(mark 4) m5=$(mark 5) m6=$(mark 6) m7=$(mark 7) m8=$(mark 8)
+	check_eq "the guest's 8 marks, once each, in order (1 2 3 4 5 8 6 7)" \
+		"$(q "$db" "SELECT count(*) FROM pio WHERE port=1296"),$([ "$m1" -lt "$m2" ] && [ "$m2" -lt "$m3" ] && [ "$m3" -lt "$m4" ] && [ "$m4" -lt "$m5" ] && [ "$m5" -lt "$m8" ] && [ "$m8" -lt "$m6" ] && [ "$m6" -lt "$m7" ] && echo ordered)" "8,ordered"
 	check_eq "MMIO exits to vblk0 from both vCPUs" "$(q "$db" "SELECT group_concat(v) FROM (SELECT DISTINCT e.vcpu v FROM exits e JOIN mmio m USING(seq) WHERE m.device='vblk0' ORDER BY v)")" "0,1"
 	for v in 0 1; do
 		check_ge "hammer: vCPU $v's MMIO exits to vblk0" "$(q "$db" "SELECT count(*) FROM exits e JOIN mmio m USING(seq) WHERE m.device='vblk0' AND e.vcpu=$v AND e.seq BETWEEN $m3 AND $m4")" 200
@@ -107,18 +110,27 @@ check() {
 		"$(q "$db" "SELECT count(*) FROM events WHERE kind='blk_done'")" "$(q "$db" "SELECT count(*) FROM blk_requests WHERE done_seq > seq")"
 	check_eq "no backend failure" "$(q "$db" "SELECT count(*) FROM blk_requests WHERE status <> 0")" 0
 
+	# the flood: requests issued in [m8, m6), +1 at their seq, -1 at their
+	# completion (a completion before an issue at the same seq: a completion
+	# that served waiting chains)
+	flood="WITH ev(s, d) AS (SELECT seq, 1 FROM blk_requests WHERE device='vblk0' AND seq BETWEEN $m8 AND $m6
+		UNION ALL SELECT done_seq, -1 FROM blk_requests WHERE device='vblk0' AND seq BETWEEN $m8 AND $m6)"
+	check_eq "flood: requests (the flush and 512 reads)" "$(q "$db" "SELECT count(*) FROM blk_requests WHERE device='vblk0' AND seq BETWEEN $m8 AND $m6")" 513
+	peak=$(q "$db" "$flood SELECT max(c) FROM (SELECT sum(d) OVER (ORDER BY s, d ROWS UNBOUNDED PRECEDING) c FROM ev)")
+	check_ge "flood: at most 256 requests in flight (256 - peak)" "$((256 - ${peak:-999}))" 0
+	kicked=$(q "$db" "SELECT count(*) FROM blk_requests WHERE device='vblk0' AND seq BETWEEN $m8 AND $m6 AND seq IN (SELECT seq FROM events)")
 	ranges=$(echo "$out" | sed -n 's/^vhostile: pages //p' | tr ',' '\n' | sed -n 's/^\([0-9a-f]*\)-\([0-9a-f]*\)$/(0x\1,0x\2)/p' | paste -sd, -)
 	check_ge "DMA writes of vblk0 that went through" "$(q "$db" "SELECT count(*) FROM dma WHERE device='vblk0' AND is_write=1 AND status=0")" 1000
 	check_eq "every DMA write of vblk0 inside the guest program's pages" \
 		"$(q "$db" "WITH pr(lo, hi) AS (VALUES $ranges) SELECT count(*) FROM dma d WHERE device='vblk0' AND is_write=1 AND status=0 AND NOT EXISTS (SELECT 1 FROM pr WHERE d.gpa / 4096 >= lo AND (d.gpa + d.len - 1) / 4096 <= hi)")" 0
 
 	check_eq "no device error outside the hammer and garbage phases" \
-		"$(q "$db" "SELECT count(*) FROM exit_info WHERE detail LIKE 'vblk0.%' AND (seq < $m3 OR seq BETWEEN $m4 AND $m5 OR seq > $m6)")" 0
+		"$(q "$db" "SELECT count(*) FROM exit_info WHERE detail LIKE 'vblk0.%' AND (seq < $m3 OR seq BETWEEN $m4 AND $m5 OR seq > $m8)")" 0
 	check_eq "garbage: the refused accesses, in order (EIO x5, ELOOP x2, EINVAL x3, EFAULT, EINVAL x6)" \
-		"$(q "$db" "SELECT group_concat(code) FROM (SELECT code FROM exit_info WHERE seq BETWEEN $m5 AND $m6 AND detail LIKE 'vblk0.%' ORDER BY seq)")" \
+		"$(q "$db" "SELECT group_concat(code) FROM (SELECT code FROM exit_info WHERE seq BETWEEN $m5 AND $m8 AND detail LIKE 'vblk0.%' ORDER BY seq)")" \
 		"-5,-5,-5,-5,-5,-40,-40,-22,-22,-22,-14,-22,-22,-22,-22,-22,-22"
 	check_eq "garbage: completions whose DMA was refused (04 data, 13 status byte, 14 used ring)" \
-		"$(q "$db" "SELECT group_concat(printf('%x:%d', gpa, len)) FROM (SELECT * FROM dma WHERE status <> 0 AND seq IN (SELECT seq FROM events) AND seq BETWEEN $m5 AND $m6 ORDER BY id)")" \
+		"$(q "$db" "SELECT group_concat(printf('%x:%d', gpa, len)) FROM (SELECT * FROM dma WHERE status <> 0 AND seq IN (SELECT seq FROM events) AND seq BETWEEN $m5 AND $m8 ORDER BY id)")" \
 		"f0000000:512,f0000000:1,f0002004:8"
 	check_ge "meta device_errors >= refused accesses + refused DMA" "$(q "$db" "SELECT value FROM meta WHERE key='device_errors'")" \
 		"$(q "$db" "SELECT (SELECT count(*) FROM exit_info) + (SELECT count(*) FROM dma WHERE status <> 0)")"
@@ -152,5 +164,5 @@ EOF
 	check_eq "replay: exit status" "$?" 0
 	check_eq "replay: clean, final hash matches" "$(grep -c 'clean; disk 0 final sha256 matches' "$W/replay.out")" 1
 	check_eq "replay left the initial image untouched" "$(sha_of "$W/d-initial.img")" "$(zero_sha 16384)"
-	echo "  (hostile smp: $(cat "$W/rec.secs") s to record; $(q "$db" "SELECT count(*) FROM exits") exits, by vCPU $(q "$db" "SELECT group_concat(n) FROM (SELECT count(*) n FROM exits GROUP BY vcpu ORDER BY vcpu)"); $rounds reset rounds, $orphans completions after a reset; hammer $(q "$db" "SELECT count(*) FROM mmio WHERE device='vblk0' AND seq BETWEEN $m3 AND $m4") vblk0 MMIO exits; device_errors $(q "$db" "SELECT value FROM meta WHERE key='device_errors'"))"
+	echo "  (hostile smp: $(cat "$W/rec.secs") s to record; $(q "$db" "SELECT count(*) FROM exits") exits, by vCPU $(q "$db" "SELECT group_concat(n) FROM (SELECT count(*) n FROM exits GROUP BY vcpu ORDER BY vcpu)"); $rounds reset rounds, $orphans completions after a reset; hammer $(q "$db" "SELECT count(*) FROM mmio WHERE device='vblk0' AND seq BETWEEN $m3 AND $m4") vblk0 MMIO exits; flood peak $peak in flight, $kicked requests taken at completions; device_errors $(q "$db" "SELECT value FROM meta WHERE key='device_errors'"))"
 }
