@@ -64,8 +64,8 @@ struct virtio_blk {
  * descriptors, but a hostile one can make the same chain available again
  * and again, or reset and start over, without waiting.  At the bound the
  * notify stops taking chains (they stay available) and each completion
- * serves the queue again (back-pressure, as the queue size bounds QEMU's
- * virtqueue_pop).
+ * serves the queue again: back-pressure, not an error (QEMU bounds its
+ * elements in use by the queue size too, and fails the device past it).
  */
 #define VBLK_MAX_INFLIGHT VIRTIO_BLK_QUEUE_SIZE
 
