@@ -8,8 +8,11 @@
 # MODE bg: the recorder runs in the background while the shell polls once a
 # second with `sleep 1` (what t_smp_int.sh does); fg: the recorder runs in
 # the foreground under `timeout -s INT` and nothing else runs in L1 (what
-# t_smp.sh does, apart from the SIGINT); alt: bg and fg by turns.  The disks are those of t_smp
-# (64 MiB IDE + 64 MiB virtio, zero) and the command line is t_smp's.
+# t_smp.sh does, apart from the SIGINT); alt: bg and fg by turns; churn:
+# like bg, but the shell starts processes back to back for SECS seconds
+# (to test whether L1 activity while the guest runs makes it happen).
+# The disks are t_smp's, IDE and virtio, zero, but 8 MiB (64 MiB in t_smp:
+# hashing them is most of the set-up); the command line is t_smp's.
 #
 # With KTRACE=1 each boot is recorded with --ktrace, and a triple fault
 # prints the last kernel-handled exits (SVM exit code, guest RIP, info1/2):
@@ -26,8 +29,8 @@ N=${1:-}
 CPUS=${2:-}
 MODE=${3:-}
 SECS=${4:-30}
-[[ $N =~ ^[0-9]+$ && $CPUS =~ ^[0-9]+$ && $SECS =~ ^[0-9]+$ && $MODE =~ ^(bg|fg|alt)$ ]] ||
-	{ echo "usage: smp-boot-loop.sh N CPUS bg|fg|alt [SECS]" >&2; exit 2; }
+[[ $N =~ ^[0-9]+$ && $CPUS =~ ^[0-9]+$ && $SECS =~ ^[0-9]+$ && $MODE =~ ^(bg|fg|alt|churn)$ ]] ||
+	{ echo "usage: smp-boot-loop.sh N CPUS bg|fg|alt|churn [SECS]" >&2; exit 2; }
 
 if [[ -z ${EXITLOG_IN_SANDBOX:-} ]]; then
 	[[ -x $ROOT/build/exitlog && -f $ROOT/build/guest/vmlinuz ]] ||
@@ -44,7 +47,7 @@ for i in $(seq 1 "$N"); do
 	m=$MODE
 	[[ $MODE == alt ]] && { ((i % 2)) && m=bg || m=fg; }
 	rm -f "$w"/*.db* "$w"/*.img
-	truncate -s 64M "$w/a.img" "$w/b.img"
+	truncate -s 8M "$w/a.img" "$w/b.img"
 	kt=
 	[[ -n ${KTRACE:-} ]] && kt=--ktrace
 	set -- build/exitlog record $kt --cpus "$CPUS" -o "$w/boot.db" --disk "$w/a.img" \
@@ -52,6 +55,15 @@ for i in $(seq 1 "$N"); do
 		build/guest/vmlinuz
 	if [[ $m == fg ]]; then
 		timeout -s INT "$SECS" "$@" > "$w/out" 2> "$w/err" < /dev/null
+	elif [[ $m == churn ]]; then
+		"$@" > "$w/out" 2> "$w/err" < /dev/null &
+		pid=$!
+		end=$((SECONDS + SECS))
+		while [[ $SECONDS -lt $end ]] && kill -0 $pid 2>/dev/null; do
+			/bin/true
+		done
+		kill -INT $pid 2>/dev/null
+		wait $pid
 	else
 		"$@" > "$w/out" 2> "$w/err" < /dev/null &
 		pid=$!
