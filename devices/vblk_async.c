@@ -66,6 +66,7 @@ int vblk_submit(struct virtio_blk *vb, const struct host *h, const struct blk_re
 		goto fail;
 	f->next = vb->inflight;
 	vb->inflight = f;
+	vb->nflight++;
 	return VBLK_PENDING;
 fail:
 	inflight_free(f);
@@ -86,6 +87,7 @@ void vblk_free_all(struct virtio_blk *vb)
 		vb->inflight = f->next;
 		inflight_free(f);
 	}
+	vb->nflight = 0;
 }
 
 /* Take the request with `tag` off the list; NULL when there is none. */
@@ -129,29 +131,41 @@ int virtio_blk_complete(struct virtio_blk *vb, const struct host *h, uint64_t ta
 {
 	struct vblk_inflight *f = inflight_take(vb, tag);
 	uint16_t flags = 0;
-	int rc, n;
+	int rc = 0, n;
 
 	if (!f)
 		return -ENOENT;
+	vb->nflight--;
 	if (f->orphan || (vb->status & VIRTIO_STATUS_NEEDS_RESET) || !virtq_ready(&vb->vq)) {
+		inflight_free(f); /* touches nothing (docs/virtio-blk.md) */
+	} else {
+		rc = complete_one(vb, h, f, status);
 		inflight_free(f);
-		return 0;
-	}
-	rc = complete_one(vb, h, f, status);
-	inflight_free(f);
-	if (rc == 0 || rc == -EIO) {
-		/* 2.7.7.2: the suppression flag as read after used->idx */
-		n = virtq_avail(&vb->vq, h, vb->name, &flags);
-		if (n < 0) {
-			rc = n;
-		} else if (!(flags & VIRTQ_AVAIL_F_NO_INTERRUPT)) {
-			vb->isr |= ISR_QUEUE;
+		if (rc == 0 || rc == -EIO) {
+			/* 2.7.7.2: the suppression flag as read after used->idx */
+			n = virtq_avail(&vb->vq, h, vb->name, &flags);
+			if (n < 0)
+				rc = n;
+			else if (!(flags & VIRTQ_AVAIL_F_NO_INTERRUPT))
+				vb->isr |= ISR_QUEUE;
 		}
+		if (rc && rc != -EIO) {
+			vb->status |= VIRTIO_STATUS_NEEDS_RESET;
+			vb->isr |= ISR_CONFIG;
+		}
+		vblk_irq_update(vb, h);
 	}
-	if (rc && rc != -EIO) {
-		vb->status |= VIRTIO_STATUS_NEEDS_RESET;
-		vb->isr |= ISR_CONFIG;
+	/* a notify stopped at VBLK_MAX_INFLIGHT: one is free now */
+	if (vb->kick_pending && virtq_ready(&vb->vq) &&
+	    !(vb->status & VIRTIO_STATUS_NEEDS_RESET)) {
+		int r2;
+
+		vb->kick_pending = false;
+		r2 = vblk_serve_queue(vb, h);
+		if (r2 && r2 != -EIO)
+			rc = r2;  /* a ring error outranks a request's -EIO */
+		else if (!rc)
+			rc = r2;
 	}
-	vblk_irq_update(vb, h);
 	return rc;
 }

@@ -57,6 +57,7 @@ fail:
 void virtio_blk_reset(struct virtio_blk *vb)
 {
 	vblk_orphan_all(vb);
+	vb->kick_pending = false;
 	vb->guest_features = 0;
 	vb->queue_sel = 0;
 	vb->status = 0;
@@ -265,22 +266,41 @@ static int vblk_serve(struct virtio_blk *vb, const struct host *h, uint16_t head
  */
 static int vblk_notify(struct virtio_blk *vb, const struct host *h, uint16_t queue)
 {
-	unsigned completed = 0, served = 0;
-	uint16_t flags = 0, head;
-	int n, rc = 0, ret = 0;
-
 	if (queue != 0 || !virtq_ready(&vb->vq))
 		return -EINVAL;
 	if (vb->status & VIRTIO_STATUS_NEEDS_RESET)
 		return -EIO; /* broken until the driver resets the device */
+	return vblk_serve_queue(vb, h);
+}
+
+/*
+ * The body of a notify (and of a completion that finds kick_pending): with
+ * VBLK_MAX_INFLIGHT requests in flight it stops taking chains and sets
+ * kick_pending; the flags are then read once more, after the last used
+ * ring write.
+ */
+int vblk_serve_queue(struct virtio_blk *vb, const struct host *h)
+{
+	unsigned completed = 0, served = 0;
+	uint16_t flags = 0, head;
+	int n, rc = 0, ret = 0;
+	bool full = false;
+
 	for (;;) {
 		n = virtq_avail(&vb->vq, h, vb->name, &flags);
+		if (full && n > 0)
+			n = 0; /* the flags read after the used ring; the chains wait */
 		if (n <= 0 || served >= VBLK_NOTIFY_BUDGET) {
 			if (n < 0)
 				rc = n;
 			break;
 		}
 		for (int i = 0; i < n && !rc; i++) {
+			if (vb->nflight >= VBLK_MAX_INFLIGHT) {
+				vb->kick_pending = true;
+				full = true;
+				break;
+			}
 			rc = virtq_pop(&vb->vq, h, vb->name, vb->segs,
 				       VIRTIO_BLK_QUEUE_SIZE, &head, &vb->nseg);
 			if (!rc)

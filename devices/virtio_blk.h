@@ -129,9 +129,13 @@ int virtio_blk_io(void *dev, const struct host *h, uint64_t off, void *data,
  * data goes to the guest, then the status byte, the used element and
  * used->idx; then the avail flags are read and, unless NO_INTERRUPT, ISR
  * bit 0 is set and the line raised.  A completion for a request the driver
- * reset away (or of a device that needs a reset) only frees it.  Returns 0,
- * -EIO (completed with an error status), -ENOENT (no such tag: nothing
- * done), or a ring error (DEVICE_NEEDS_RESET as for a notify).
+ * reset away (or of a device that needs a reset) only frees it.  At most
+ * VBLK_MAX_INFLIGHT requests (virtio_blk_int.h) are in flight, reset-away
+ * ones included: a notify that reaches the bound leaves the remaining
+ * chains available, and the next completion serves the queue again (its
+ * return value then covers those chains too).  Returns 0, -EIO (completed
+ * with an error status), -ENOENT (no such tag: nothing done), or a ring
+ * error (DEVICE_NEEDS_RESET as for a notify).
  */
 int virtio_blk_complete(struct virtio_blk *vb, const struct host *h, uint64_t tag,
 			int status);

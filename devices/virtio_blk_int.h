@@ -51,8 +51,23 @@ struct virtio_blk {
 	uint8_t id[VIRTIO_BLK_ID_BYTES];
 	uint8_t *buf; /* bounce buffer, VIRTIO_BLK_MAX_BYTES */
 	struct vblk_inflight *inflight; /* requests handed to the host, newest first */
+	unsigned nflight;     /* how many (reset-away ones included) */
+	bool kick_pending;    /* a notify stopped at VBLK_MAX_INFLIGHT: serve the
+			       * queue again at the next completion */
 	uint64_t next_tag;    /* tag of the last request submitted (never reset) */
 };
+
+/*
+ * Requests in flight a device allows at once, requests of before a reset
+ * included (the host still owns their buffers, up to VIRTIO_BLK_MAX_BYTES
+ * each): a driver cannot have more chains outstanding than the queue has
+ * descriptors, but a hostile one can make the same chain available again
+ * and again, or reset and start over, without waiting.  At the bound the
+ * notify stops taking chains (they stay available) and each completion
+ * serves the queue again: back-pressure, not an error (QEMU bounds its
+ * elements in use by the queue size too, and fails the device past it).
+ */
+#define VBLK_MAX_INFLIGHT VIRTIO_BLK_QUEUE_SIZE
 
 
 /* vblk_serve()/vblk_submit(): the request was handed to the host. */
@@ -79,5 +94,7 @@ int vblk_submit(struct virtio_blk *vb, const struct host *h, const struct blk_re
 void vblk_orphan_all(struct virtio_blk *vb);
 /* Destroy: free every request record (the host has no request left). */
 void vblk_free_all(struct virtio_blk *vb);
+/* Serve queue 0 as a notify does (vblk_notify in virtio_blk.c): 0 or -errno. */
+int vblk_serve_queue(struct virtio_blk *vb, const struct host *h);
 
 #endif

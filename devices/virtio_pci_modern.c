@@ -173,12 +173,23 @@ static int set64(uint64_t *field, uint64_t rel, uint64_t v, uint32_t len)
 	return 0;
 }
 
+/*
+ * queue_enable = 1 places the rings and starts both indexes at 0.  On a
+ * queue already enabled it changes nothing (its size and addresses cannot
+ * have changed: those writes are refused while it is enabled): restarting
+ * the indexes there would serve the chains already served a second time
+ * and publish the completions of requests in flight into used slots the
+ * driver has consumed (seen while writing the register hammer of
+ * tests/e2e/t_hostile_smp.sh; QEMU keeps the indexes too).
+ */
 static int vpm_queue_enable(struct virtio_pci_modern *m, uint64_t v)
 {
 	struct virtq *q = virtio_blk_queue(m->vb);
 
 	if (m->queue_sel != 0 || v != 1)
 		return -EINVAL; /* 4.1.4.3.2: the driver MUST NOT write 0 */
+	if (virtq_ready(q))
+		return 0;
 	return virtq_set_rings(q, m->queue_size, m->q_desc, m->q_driver, m->q_device);
 }
 

@@ -3,8 +3,9 @@
 # the same package the sandbox boots, fetched by scripts/install-deps) and
 # build/guest/initrd.img (static busybox, the IDE and virtio-blk driver
 # modules, and samples/linux/init).  Rebuilt only when an input changed.
-# Also builds build/guest/initrd-aio.img (build-aio-guest.sh) and
-# build/guest/initrd-storm.img (build-storm-guest.sh, for make bench).
+# Also builds build/guest/initrd-aio.img (build-aio-guest.sh),
+# build/guest/initrd-storm.img (build-storm-guest.sh, for make bench) and
+# build/guest/initrd-hostile.img (build-hostile-guest.sh).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 kdir=$top/build/cache/kernel
@@ -14,8 +15,10 @@ busybox=$(command -v busybox || true)
 [ -x /bin/busybox ] && busybox=/bin/busybox
 [ -n "$busybox" ] || { echo "build-guest: busybox-static is not installed" >&2; exit 1; }
 mkdir -p "$out"
-# the queue-depth test's initramfs (t_vblk_depth), rebuilt on its own inputs
+# the queue-depth test's initramfs (t_vblk_depth) and the hostile SMP
+# guest's (t_hostile_smp), rebuilt on their own inputs
 sh "$top/samples/linux/build-aio-guest.sh"
+sh "$top/samples/linux/build-hostile-guest.sh"
 # the SMP storm benchmark's initramfs (bench/smpstorm.sh)
 sh "$top/samples/linux/build-storm-guest.sh"
 if [ "$out/initrd.img" -nt "$top/samples/linux/init" ] && [ "$out/initrd.img" -nt "$kdir/VERSION" ] &&

@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# smp-boot-loop.sh - the reproducer of t_smp_int's triple fault (issue 12):
+# boot the sample Linux guest N times in one with-kvm sandbox, each boot
+# stopped with SIGINT after SECS seconds, and print one line per boot with
+# its end: "boot I cpus C mode M: END exits E last_t_ns T".  END is
+# `signal` for a boot that ran its SECS, `shutdown` for a triple fault.
+#
+# MODE bg: the recorder runs in the background while the shell polls once a
+# second with `sleep 1` (what t_smp_int.sh does); fg: the recorder runs in
+# the foreground under `timeout -s INT` and nothing else runs in L1 (what
+# t_smp.sh does, apart from the SIGINT); alt: bg and fg by turns; churn:
+# like bg, but the shell starts processes back to back for SECS seconds
+# (to test whether L1 activity while the guest runs makes it happen).
+# The disks are t_smp's, IDE and virtio, zero, but 8 MiB (64 MiB in t_smp:
+# hashing them is most of the set-up); the command line is t_smp's.
+#
+# With KTRACE=1 each boot is recorded with --ktrace, and a triple fault
+# prints the last kernel-handled exits (SVM exit code, guest RIP, info1/2):
+# the shutdown's own kvm_exit carries the RIP where the guest died, which
+# KVM_EXIT_SHUTDOWN cannot (on AMD, KVM resets the VMCB before returning).
+#
+# Usage: tests/sandbox/smp-boot-loop.sh N CPUS MODE [SECS]   (needs `make`
+#        and `make linux-guest`; prints the lines as the boots end)
+# Not part of `make test`.
+set -uo pipefail
+
+ROOT=$(cd -- "$(dirname -- "${BASH_SOURCE[0]}")/../.." && pwd -P)
+N=${1:-}
+CPUS=${2:-}
+MODE=${3:-}
+SECS=${4:-30}
+[[ $N =~ ^[0-9]+$ && $CPUS =~ ^[0-9]+$ && $SECS =~ ^[0-9]+$ && $MODE =~ ^(bg|fg|alt|churn)$ ]] ||
+	{ echo "usage: smp-boot-loop.sh N CPUS bg|fg|alt|churn [SECS]" >&2; exit 2; }
+
+if [[ -z ${EXITLOG_IN_SANDBOX:-} ]]; then
+	[[ -x $ROOT/build/exitlog && -f $ROOT/build/guest/vmlinuz ]] ||
+		{ echo "smp-boot-loop: run make and make linux-guest first" >&2; exit 2; }
+	EXITLOG_FORCE_SANDBOX=1 EXITLOG_SANDBOX_TIMEOUT=${EXITLOG_SANDBOX_TIMEOUT:-3600} \
+		exec "$ROOT/scripts/with-kvm" "$ROOT/tests/sandbox/smp-boot-loop.sh" "$@"
+fi
+
+cd "$ROOT" || exit 1
+w=$(mktemp -d /dev/shm/smp-boot-loop.XXXXXX) || exit 1
+trap 'rm -rf "$w"' EXIT
+append="console=ttyS0 reboot=k panic=-1 exitlog.smp"
+for i in $(seq 1 "$N"); do
+	m=$MODE
+	[[ $MODE == alt ]] && { ((i % 2)) && m=bg || m=fg; }
+	rm -f "$w"/*.db* "$w"/*.img
+	truncate -s 8M "$w/a.img" "$w/b.img"
+	kt=
+	[[ -n ${KTRACE:-} ]] && kt=--ktrace
+	set -- build/exitlog record $kt --cpus "$CPUS" -o "$w/boot.db" --disk "$w/a.img" \
+		--virtio-disk "$w/b.img" --initrd build/guest/initrd.img --append "$append" \
+		build/guest/vmlinuz
+	if [[ $m == fg ]]; then
+		timeout -s INT "$SECS" "$@" > "$w/out" 2> "$w/err" < /dev/null
+	elif [[ $m == churn ]]; then
+		"$@" > "$w/out" 2> "$w/err" < /dev/null &
+		pid=$!
+		end=$((SECONDS + SECS))
+		while [[ $SECONDS -lt $end ]] && kill -0 $pid 2>/dev/null; do
+			/bin/true
+		done
+		kill -INT $pid 2>/dev/null
+		wait $pid
+	else
+		"$@" > "$w/out" 2> "$w/err" < /dev/null &
+		pid=$!
+		k=0
+		while [[ $k -lt $SECS ]] && kill -0 $pid 2>/dev/null; do
+			sleep 1
+			k=$((k + 1))
+		done
+		kill -INT $pid 2>/dev/null
+		wait $pid
+	fi
+	end=$(sqlite3 "$w/boot.db" "SELECT value FROM meta WHERE key='end_reason'" 2>/dev/null)
+	n=$(sqlite3 "$w/boot.db" "SELECT count(*) FROM exits" 2>/dev/null)
+	t=$(sqlite3 "$w/boot.db" "SELECT max(t_ns) FROM exits" 2>/dev/null)
+	echo "boot $i cpus $CPUS mode $m: ${end:-?} exits ${n:-?} last_t_ns ${t:-?}"
+	if [[ $end == shutdown ]]; then
+		sqlite3 "$w/boot.db" "SELECT seq, vcpu, reason, t_ns, guest_ns FROM exits ORDER BY seq DESC LIMIT 3" | sed 's/^/  last exits: /'
+		tail -n 5 "$w/out" | tr -d '\r' | sed 's/^/  console: /'
+		[[ -n $kt ]] && sqlite3 "$w/boot.db" "SELECT t_ns, vcpu, reason_name, printf('rip=%x info1=%x info2=%x', rip, info1, info2) FROM kernel_exits ORDER BY id DESC LIMIT 12" |
+			sed 's/^/  kernel exit: /'
+	fi
+done
