@@ -10,6 +10,13 @@
  * in an order the host decides and the log fixes.  Tags are a per-device
  * counter (1, 2, ...), never reset, so a completion that arrives after a
  * driver reset cannot be mistaken for a new request with the same head.
+ *
+ * Bounded: at most VBLK_MAX_INFLIGHT records (chains the driver awaits,
+ * at most a queue's worth -- vblk_notify enforces that -- plus orphans of
+ * resets whose completions have not come yet); a request beyond that ends
+ * at once with IOERR, without a host call, so a guest that resets the
+ * device faster than the host completes cannot pin host memory without
+ * bound.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -42,8 +49,11 @@ static void inflight_free(struct vblk_inflight *f)
 int vblk_submit(struct virtio_blk *vb, const struct host *h, const struct blk_req *r,
 		uint16_t head, uint64_t st_addr, uint64_t len)
 {
-	struct vblk_inflight *f = calloc(1, sizeof(*f) + vb->nseg * sizeof(f->segs[0]));
+	struct vblk_inflight *f;
 
+	if (vb->ninflight >= VBLK_MAX_INFLIGHT)
+		return VIRTIO_BLK_S_IOERR;
+	f = calloc(1, sizeof(*f) + vb->nseg * sizeof(f->segs[0]));
 	if (!f)
 		return VIRTIO_BLK_S_IOERR;
 	if (len) {
@@ -66,6 +76,8 @@ int vblk_submit(struct virtio_blk *vb, const struct host *h, const struct blk_re
 		goto fail;
 	f->next = vb->inflight;
 	vb->inflight = f;
+	vb->ninflight++;
+	vb->nlive++;
 	return VBLK_PENDING;
 fail:
 	inflight_free(f);
@@ -76,6 +88,7 @@ void vblk_orphan_all(struct virtio_blk *vb)
 {
 	for (struct vblk_inflight *f = vb->inflight; f; f = f->next)
 		f->orphan = true;
+	vb->nlive = 0;
 }
 
 void vblk_free_all(struct virtio_blk *vb)
@@ -86,6 +99,7 @@ void vblk_free_all(struct virtio_blk *vb)
 		vb->inflight = f->next;
 		inflight_free(f);
 	}
+	vb->ninflight = vb->nlive = 0;
 }
 
 /* Take the request with `tag` off the list; NULL when there is none. */
@@ -96,6 +110,9 @@ static struct vblk_inflight *inflight_take(struct virtio_blk *vb, uint64_t tag)
 
 		if (f->tag == tag) {
 			*p = f->next;
+			vb->ninflight--;
+			if (!f->orphan)
+				vb->nlive--;
 			return f;
 		}
 	}

@@ -281,6 +281,12 @@ static int vblk_notify(struct virtio_blk *vb, const struct host *h, uint16_t que
 			break;
 		}
 		for (int i = 0; i < n && !rc; i++) {
+			if (vb->nlive >= vb->vq.size) {
+				/* a queue's worth already in flight: this chain
+				 * reuses descriptors the device still owns */
+				rc = -EINVAL;
+				break;
+			}
 			rc = virtq_pop(&vb->vq, h, vb->name, vb->segs,
 				       VIRTIO_BLK_QUEUE_SIZE, &head, &vb->nseg);
 			if (!rc)

@@ -42,7 +42,9 @@
  *    access returns -EIO so the recorder logs a device error.
  *  - ring errors -- ring or descriptor table outside RAM, a looping or
  *    over-long chain (bounded by the queue size), bad indexes, indirect
- *    descriptors, no status byte, the status byte or used ring outside RAM:
+ *    descriptors, no status byte, the status byte or used ring outside RAM,
+ *    a chain made available while a queue's worth of requests is in flight
+ *    on the host (its descriptors cannot be free):
  *    the device sets DEVICE_NEEDS_RESET (status bit 0x40), raises a
  *    configuration-change interrupt (ISR bit 1), stops processing and
  *    ignores notifies until the driver resets it; the access returns
@@ -131,7 +133,9 @@ int virtio_blk_io(void *dev, const struct host *h, uint64_t off, void *data,
  * bit 0 is set and the line raised.  A completion for a request the driver
  * reset away (or of a device that needs a reset) only frees it.  Returns 0,
  * -EIO (completed with an error status), -ENOENT (no such tag: nothing
- * done), or a ring error (DEVICE_NEEDS_RESET as for a notify).
+ * done), or a ring error (DEVICE_NEEDS_RESET as for a notify).  The device
+ * keeps at most 2 x VIRTIO_BLK_QUEUE_SIZE requests in flight, orphans of
+ * resets included; a request beyond that completes at once with IOERR.
  */
 int virtio_blk_complete(struct virtio_blk *vb, const struct host *h, uint64_t tag,
 			int status);

@@ -32,6 +32,9 @@
 /* Chains one notify serves at most (then the rest waits for the next notify,
  * which the driver sends: the device never sets VRING_USED_F_NO_NOTIFY). */
 #define VBLK_NOTIFY_BUDGET (4u * VIRTIO_BLK_QUEUE_SIZE)
+/* Requests handed to the host the device keeps at most, orphans of a
+ * reset included (each holds a buffer of up to VIRTIO_BLK_MAX_BYTES). */
+#define VBLK_MAX_INFLIGHT (2u * VIRTIO_BLK_QUEUE_SIZE)
 
 struct vblk_inflight;
 
@@ -51,6 +54,8 @@ struct virtio_blk {
 	uint8_t id[VIRTIO_BLK_ID_BYTES];
 	uint8_t *buf; /* bounce buffer, VIRTIO_BLK_MAX_BYTES */
 	struct vblk_inflight *inflight; /* requests handed to the host, newest first */
+	unsigned ninflight;   /* records on that list */
+	unsigned nlive;       /* of them, not orphaned by a reset: chains the driver awaits */
 	uint64_t next_tag;    /* tag of the last request submitted (never reset) */
 };
 

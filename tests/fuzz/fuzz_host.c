@@ -22,9 +22,15 @@
 #endif
 
 #define FUZZ_PAGES (FUZZ_RAM / 4096u)
-/* Requests in flight the host keeps at most (more are refused with
- * -ENOMEM, as a host out of memory would). */
-#define FUZZ_MAX_PENDING 4096u
+/*
+ * Requests in flight one device may hold: twice its queue (virtio-blk:
+ * the queue's worth the driver may have made available, and as many
+ * orphaned by a device reset whose completions have not come yet).  A
+ * device holding more lets a guest pin host memory without bound (each
+ * request keeps a buffer of up to 512 KiB): a finding.
+ */
+#define FUZZ_MAX_DEV_PENDING 512u
+#define FUZZ_MAX_PENDING (FUZZ_MAX_DEV_PENDING * BOARD_MAX_DISKS)
 
 /* A block request handed over by blk_submit, until its DONE. */
 struct fuzz_pending {
@@ -46,7 +52,6 @@ struct fuzz_ctx {
 	uint64_t sectors[BOARD_MAX_DISKS];
 	uint64_t last_done_tag;  /* for the raw DONE op */
 	unsigned npending;
-	uint32_t touched;        /* board devices an access or event reached (bit i: devs[i]) */
 };
 
 /* Process-lifetime state: guest RAM and the list of the pages an input
@@ -58,6 +63,9 @@ static uint16_t fuzz_dirty_list[FUZZ_PAGES];
 static unsigned fuzz_ndirty;
 static struct fuzz_pending fuzz_pend[FUZZ_MAX_PENDING];
 static uint8_t fuzz_wbuf[4096];
+/* Board devices an access or event reached since their last reset (bit i:
+ * devs[i]); the others are in their power-on state. */
+static uint32_t fuzz_dirty_devs;
 /* FUZZ_TRACE=1 in the environment: every host call on stderr (to check
  * what a seed reaches). */
 static int fuzz_trace = -1;
@@ -126,7 +134,7 @@ static void fuzz_touch_state(struct fuzz_ctx *c, const void *dev)
 {
 	for (int i = 0; i < c->b->ndevs; i++)
 		if (c->b->devs[i].state == dev) {
-			c->touched |= 1u << i;
+			fuzz_dirty_devs |= 1u << i;
 			return;
 		}
 }
@@ -135,7 +143,7 @@ static void fuzz_touch_name(struct fuzz_ctx *c, const char *name)
 {
 	for (int i = 0; name && i < c->b->ndevs; i++)
 		if (!strcmp(c->b->devs[i].name, name)) {
-			c->touched |= 1u << i;
+			fuzz_dirty_devs |= 1u << i;
 			return;
 		}
 }
@@ -242,14 +250,22 @@ static int fh_blk_submit(void *ctx, const struct blk_req *r, void *buf, uint64_t
 			r->device, r->op, r->nsectors, buf ? "a" : "no");
 		abort();
 	}
-	for (unsigned i = 0; i < c->npending; i++)
-		if (fuzz_pend[i].tag == tag && !strcmp(fuzz_pend[i].r.device, r->device)) {
+	for (unsigned i = 0, mine = 0; i < c->npending; i++) {
+		if (strcmp(fuzz_pend[i].r.device, r->device))
+			continue;
+		if (fuzz_pend[i].tag == tag) {
 			fprintf(stderr, "fuzz: %s: tag %llu submitted twice\n", r->device,
 				(unsigned long long)tag);
 			abort();
 		}
-	/* refused like a host out of memory: by the answer, or a full table */
-	if (ans_u8(c) == 0xff || c->npending == FUZZ_MAX_PENDING) {
+		if (++mine == FUZZ_MAX_DEV_PENDING) {
+			fprintf(stderr, "fuzz: %s: submits request %llu with %u in flight\n",
+				r->device, (unsigned long long)tag, mine);
+			abort();
+		}
+	}
+	/* refused like a host out of memory */
+	if (ans_u8(c) == 0xff) {
 		TRACE("blk_submit %s tag %llu refused\n", r->device, (unsigned long long)tag);
 		return -ENOMEM;
 	}
@@ -502,21 +518,16 @@ static void fuzz_done_op(struct fuzz_ctx *c)
 		fuzz_done(c, sel % c->npending);
 }
 
-/* One board per target and process, put back to power-on state before each
- * input (building it per input costs most of the time): only the devices
- * the previous input reached need their reset. */
-static struct board *fuzz_board(const struct fuzz_target *t, uint32_t touched)
+/* One board per target and process (building it per input costs most of
+ * the time); NULL first when the target changes. */
+static struct board *fuzz_board(const struct fuzz_target *t)
 {
 	static const struct fuzz_target *built;
 	static struct board b;
 	int rc;
 
-	if (built == t) {
-		for (int i = 0; i < b.ndevs; i++)
-			if ((touched & (1u << i)) && b.devs[i].reset)
-				b.devs[i].reset(b.devs[i].state);
+	if (built == t)
 		return &b;
-	}
 	if (built)
 		board_destroy(&b);
 	built = NULL;
@@ -526,13 +537,29 @@ static struct board *fuzz_board(const struct fuzz_target *t, uint32_t touched)
 		abort();
 	}
 	built = t;
+	fuzz_dirty_devs = 0;
 	return &b;
+}
+
+/*
+ * board_reset(), for the devices that need it: those an access or event
+ * reached since their last reset (the others are in their power-on state
+ * already, and a reset is one).  Each device gets the reset board_reset()
+ * gives it.  Resetting all of them cost a third of an execution (the PCI
+ * headers are rebuilt, the CMOS preset), at every input and at every RESET
+ * op, which random inputs hold many of.
+ */
+static void fuzz_reset_dirty(struct board *b)
+{
+	for (int i = 0; fuzz_dirty_devs && i < b->ndevs; i++)
+		if ((fuzz_dirty_devs & (1u << i)) && b->devs[i].reset)
+			b->devs[i].reset(b->devs[i].state);
+	fuzz_dirty_devs = 0;
 }
 
 int fuzz_run(const struct fuzz_target *t, const uint8_t *data, size_t size)
 {
 	static struct fuzz_ctx c;
-	static uint32_t touched = ~0u; /* devices the previous input reached */
 	static struct uart *com1;
 	static unsigned com1_idx;
 	static const struct fuzz_target *com1_t; /* the board com1 was found on */
@@ -542,8 +569,6 @@ int fuzz_run(const struct fuzz_target *t, const uint8_t *data, size_t size)
 		abort();
 	if (fuzz_trace < 0)
 		fuzz_trace = getenv("FUZZ_TRACE") && atoi(getenv("FUZZ_TRACE")) > 0;
-	if (c.t != t)
-		touched = ~0u;
 	memset(&c, 0, sizeof(c));
 	c.t = t;
 	c.p = data;
@@ -559,7 +584,8 @@ int fuzz_run(const struct fuzz_target *t, const uint8_t *data, size_t size)
 	c.ndisks = t->cfg.ndisks;
 	for (int i = 0; i < t->cfg.ndisks; i++)
 		c.sectors[i] = t->cfg.disks[i].sectors;
-	c.b = fuzz_board(t, touched);
+	c.b = fuzz_board(t);
+	fuzz_reset_dirty(c.b);
 	if (com1_t != t) {
 		const struct board_dev *d = board_find(c.b, BOARD_CONSOLE);
 
@@ -577,14 +603,14 @@ int fuzz_run(const struct fuzz_target *t, const uint8_t *data, size_t size)
 			fuzz_poke(&c);
 			break;
 		case FUZZ_OP_RESET:
-			board_reset(c.b);
+			fuzz_reset_dirty(c.b);
 			break;
 		case FUZZ_OP_TIME:
 			c.now += (uint64_t)op_uN(&c, 2) * 1000;
 			break;
 		case FUZZ_OP_RX:
 			if (com1) {
-				c.touched |= 1u << com1_idx;
+				fuzz_dirty_devs |= 1u << com1_idx;
 				uart_receive(com1, &h, op_u8(&c));
 			}
 			break;
@@ -599,7 +625,6 @@ int fuzz_run(const struct fuzz_target *t, const uint8_t *data, size_t size)
 	/* the recorder delivers what is still in flight after the last exit */
 	while (c.npending)
 		fuzz_done(&c, 0);
-	touched = c.touched;
 	for (unsigned i = 0; i < fuzz_ndirty; i++) {
 		memset(fuzz_ram + (size_t)fuzz_dirty_list[i] * 4096, 0, 4096);
 		fuzz_dirty_flag[fuzz_dirty_list[i]] = 0;

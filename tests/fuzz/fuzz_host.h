@@ -23,7 +23,9 @@
  *               ins/outs); sel picks a port from the target's list
  *   op 1 POKE   gpa u32 (modulo FUZZ_RAM), len u8 (+1), bytes: the guest
  *               writes its memory (virtqueues, buffers)
- *   op 2 RESET  board_reset()
+ *   op 2 RESET  board_reset(): the devices not in their power-on state
+ *               (reached by an access or event since their last reset) get
+ *               the reset board_reset() gives them
  *   op 3 TIME   advance virtual time by u16 * 1000 ns
  *   op 4 RX     byte u8: console input arrives at the UART (uart_receive)
  * Targets with MMIO addresses or an asynchronous host also have
@@ -93,8 +95,8 @@ struct fuzz_target {
 /*
  * Run one input against the board of `t`: built on the first call, and put
  * back into its power-on state before every other input: each device that
- * an access or event of the previous input reached is reset (the reset
- * board_reset() does for it), the others are still in that state (so a
+ * an access or event reached since its last reset is reset (the reset
+ * board_reset() gives it), the others are still in that state (so a
  * finding that needs the state of an earlier input is a reset bug).  Every
  * op in order; then the block requests still in flight complete, oldest
  * first (as the recorder delivers them after the last exit); guest RAM
