@@ -5,6 +5,8 @@
 # Crashes are written to build/fuzz/crash/NAME/; the full log of each run to
 # build/fuzz/log/NAME.log.  Inputs are at most FUZZ_MAX_LEN bytes (default
 # 1024: long enough for a sector of rep outs, short enough to run fast).
+# An input running longer than FUZZ_TIMEOUT seconds (default 10, wall clock:
+# raise it on a loaded machine) is a finding.
 # Prints one line per target with its execution count; exits non-zero if a
 # target found a crash.
 secs=$1; shift
@@ -20,7 +22,7 @@ for b in "$@"; do
 	done
 	# the wall-clock limit is a guard only; libFuzzer stops itself at $secs
 	timeout $((secs * 2 + 120)) nice -n 19 "$b" -max_total_time="$secs" \
-		-print_final_stats=1 -timeout=10 -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-1024}" \
+		-print_final_stats=1 -timeout="${FUZZ_TIMEOUT:-10}" -rss_limit_mb=2048 -max_len="${FUZZ_MAX_LEN:-1024}" \
 		-artifact_prefix="build/fuzz/crash/$n/" $dirs > "$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n1)

@@ -4,7 +4,10 @@
  * DIR/ata and DIR/uart, start with the no-answers header and the recorded
  * accesses in order (port, width, direction, written bytes), a second
  * export takes the next free names instead of overwriting, devices map to
- * their targets, and a directory that cannot be made is an error.
+ * their targets, and a directory that cannot be made is an error.  A
+ * modern virtio-blk recording with asynchronous completions becomes
+ * vblk_modern seeds: MMIO ops at the fuzz board's BAR, the guest memory each
+ * exit read poked before it, DONE ops in the recorded completion order.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "analyzer/fuzzseed.h"
+#include "devices/board.h"
 #include "store/store.h"
 #include "tests/unit/synthrec.h"
 
@@ -149,8 +153,124 @@ static void test_fuzzseed_target_names(void **state)
 	assert_string_equal(fuzzseed_target("rtc"), "cmos");
 	assert_string_equal(fuzzseed_target("vblk3"), "vblk");
 	assert_string_equal(fuzzseed_target("pci"), "pci");
+	assert_string_equal(fuzzseed_target("acpi"), "acpi_pm");
 	assert_null(fuzzseed_target("nosuch"));
 	assert_null(fuzzseed_target(NULL));
+}
+
+static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+static void out(struct synthrec *s, uint16_t port, uint8_t size, uint32_t v)
+{
+	struct synth_access a = SYNTH_OUT(port, size, &v);
+
+	assert_int_equal(synthrec_exit(s, &a, NULL), 0);
+}
+
+/*
+ * An asynchronous virtio-blk recording (synthrec: legacy registers, two
+ * requests of one notify completed newest first), then made into what a
+ * modern device's recording looks like for the exporter: the disk's kind
+ * 'virtio-modern' and its register accesses MMIO rows in vblk1's BAR.
+ */
+static void make_async_rec(const char *path)
+{
+	const char *disks[1] = { img };
+	struct synthrec *s;
+	sqlite3 *db = NULL;
+	char e[256] = "";
+	uint8_t *ram;
+
+	assert_int_equal(synthrec_open_kind(&s, path, disks, 1, DISK_VIRTIO, e, sizeof(e)), 0);
+	ram = synthrec_ram(s);
+	out(s, 0xc012, 1, 3);
+	out(s, 0xc008, 4, 0x10);            /* rings at 0x10000 */
+	out(s, 0xc012, 1, 7);
+	for (unsigned i = 0; i < 2; i++) {  /* 1-sector reads of sectors 4, 5 */
+		uint8_t *d = ram + 0x10000 + 48 * i;
+
+		put32(ram + 0x20000 + 0x100 * i, 0);
+		put64(ram + 0x20008 + 0x100 * i, 4 + i);
+		put64(d, 0x20000 + 0x100 * i);
+		put32(d + 8, 16);
+		put16(d + 12, 1);
+		put16(d + 14, (uint16_t)(3 * i + 1));
+		put64(d + 16, 0x30000 + 0x1000 * i);
+		put32(d + 24, 512);
+		put16(d + 28, 3);
+		put16(d + 30, (uint16_t)(3 * i + 2));
+		put64(d + 32, 0x20010 + 0x100 * i);
+		put32(d + 40, 1);
+		put16(d + 44, 2);
+		put16(ram + 0x11004 + 2 * i, (uint16_t)(3 * i));
+	}
+	put16(ram + 0x11002, 2);
+	out(s, 0xc010, 2, 0);               /* notify: both submitted */
+	assert_int_equal(synthrec_pending(s), 2);
+	assert_int_equal(synthrec_complete(s, 1), 0); /* sector 5 first */
+	assert_int_equal(synthrec_complete(s, 0), 0);
+	assert_int_equal(synthrec_close(s, "hlt"), 0);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "UPDATE disks SET kind = 'virtio-modern';"
+				      "INSERT INTO mmio SELECT seq, 0xfe001000 + port - 0xc000, "
+				      "size, is_write, data, device FROM pio WHERE device = 'vblk0';"
+				      "DELETE FROM pio WHERE device = 'vblk0'", NULL, NULL, NULL),
+			 SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void test_fuzzseed_modern_async(void **state)
+{
+	static uint8_t buf[8192];
+	char p[256], arec[160], aseeds[160];
+	sqlite3 *db = NULL;
+	char e[256] = "";
+	size_t o, ndone = 0, npoke = 0, nmmio = 0;
+	uint8_t done[2] = { 0xff, 0xff };
+	long n;
+
+	(void)state;
+	snprintf(arec, sizeof(arec), "%s/async.db", dir);
+	snprintf(aseeds, sizeof(aseeds), "%s/aseeds", dir);
+	make_async_rec(arec);
+	assert_int_equal(store_open_ro(arec, &db, e, sizeof(e)), 0);
+	assert_int_equal(fuzzseed_write(db, "a", aseeds, e, sizeof(e)), 1);
+	sqlite3_close(db);
+	snprintf(p, sizeof(p), "%s/vblk_modern/a-1", aseeds);
+	n = read_file(p, buf, sizeof(buf));
+	assert_true(n > 2);
+	assert_int_equal(buf[0] | buf[1], 0);
+	/* first op: the status write, moved to the fuzz board's BAR 0xfe000000 */
+	assert_memory_equal(buf + 2, ((uint8_t[]){ FUZZSEED_OP_MMIO, FUZZSEED_SEL_RAW,
+						  FUZZSEED_IO_WRITE, 0x12, 0, 0, 0xfe, 3 }), 8);
+	for (o = 2; o < (size_t)n;) {
+		switch (buf[o]) {
+		case FUZZSEED_OP_MMIO:
+			nmmio++;
+			o += 7 + ((buf[o + 2] & FUZZSEED_IO_WRITE) ? 1u << (buf[o + 2] & 3) : 0);
+			break;
+		case FUZZSEED_OP_POKE:
+			npoke++;
+			o += 6 + buf[o + 5] + 1u;
+			break;
+		case FUZZSEED_OP_DONE:
+			assert_true(ndone < 2);
+			done[ndone++] = buf[o + 1];
+			o += 2;
+			break;
+		default:
+			fail_msg("unexpected op %u at %zu", buf[o], o);
+		}
+	}
+	assert_int_equal(o, (size_t)n);
+	assert_int_equal(nmmio, 4);
+	assert_true(npoke >= 7); /* avail, 2 heads, 6 descriptors, 2 headers, avail flags */
+	/* newest first: the 2nd request in flight, then the only one left */
+	assert_int_equal(ndone, 2);
+	assert_int_equal(done[0], 1);
+	assert_int_equal(done[1], 0);
 }
 
 static void test_fuzzseed_bad_dir_is_error(void **state)
@@ -172,6 +292,7 @@ int main(void)
 		cmocka_unit_test(test_fuzzseed_writes_accesses_in_order),
 		cmocka_unit_test(test_fuzzseed_never_overwrites),
 		cmocka_unit_test(test_fuzzseed_target_names),
+		cmocka_unit_test(test_fuzzseed_modern_async),
 		cmocka_unit_test(test_fuzzseed_bad_dir_is_error),
 	};
 
