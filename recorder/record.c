@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -32,6 +33,19 @@
 static volatile sig_atomic_t record_stop;
 static struct vm *record_vm;
 
+/* meta keys of each vCPU's dispatch-lock figures (key.vcpuN) */
+static const struct {
+	const char *name;
+	size_t off;
+} lock_keys[] = {
+	{ "lock_steps", offsetof(struct run_lockstat, steps) },
+	{ "lock_wait_ns", offsetof(struct run_lockstat, wait_ns) },
+	{ "lock_hold_ns", offsetof(struct run_lockstat, hold_ns) },
+	{ "lock_wait_p50_ns", offsetof(struct run_lockstat, wait_p50_ns) },
+	{ "lock_wait_p99_ns", offsetof(struct run_lockstat, wait_p99_ns) },
+	{ "lock_hold_p50_ns", offsetof(struct run_lockstat, hold_p50_ns) },
+	{ "lock_hold_p99_ns", offsetof(struct run_lockstat, hold_p99_ns) },
+};
 /* Ctrl-C / SIGTERM: every vCPU leaves KVM_RUN at its next entry; the
  * thread that gets the signal leaves it now, and run_loop() kicks the
  * others (the main thread looks at record_stop every few ms). */
@@ -124,24 +138,15 @@ static int record_meta_end(struct store *st, const struct record_opts *o,
 	rc = err_first(rc, store_meta_setf(st, "event_count", "%llu",
 					   (unsigned long long)hl->events));
 	rc = err_first(rc, store_meta_setf(st, "device_errors", "%d", hl->dev_errors));
-	for (int i = 0; i < res->nvcpus; i++) {
-		char k[48];
+	for (int i = 0; i < res->nvcpus; i++)
+		for (size_t j = 0; j < sizeof(lock_keys) / sizeof(lock_keys[0]); j++) {
+			const uint64_t *v = (const uint64_t *)((const char *)&res->lock[i] +
+							       lock_keys[j].off);
+			char k[48];
 
-		snprintf(k, sizeof(k), "lock_steps.vcpu%d", i);
-		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].steps));
-		snprintf(k, sizeof(k), "lock_wait_ns.vcpu%d", i);
-		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].wait_ns));
-		snprintf(k, sizeof(k), "lock_hold_ns.vcpu%d", i);
-		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].hold_ns));
-		snprintf(k, sizeof(k), "lock_wait_p50_ns.vcpu%d", i);
-		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].wait_p50_ns));
-		snprintf(k, sizeof(k), "lock_wait_p99_ns.vcpu%d", i);
-		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].wait_p99_ns));
-		snprintf(k, sizeof(k), "lock_hold_p50_ns.vcpu%d", i);
-		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].hold_p50_ns));
-		snprintf(k, sizeof(k), "lock_hold_p99_ns.vcpu%d", i);
-		rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)res->lock[i].hold_p99_ns));
-	}
+			snprintf(k, sizeof(k), "%s.vcpu%d", lock_keys[j].name, i);
+			rc = err_first(rc, store_meta_setf(st, k, "%llu", (unsigned long long)*v));
+		}
 	/* the disks' final hashes, all at once (one thread each) */
 	for (int i = 0; i < ndisks; i++)
 		paths[i] = o->disks[i].path;
