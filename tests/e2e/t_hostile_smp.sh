@@ -121,8 +121,12 @@ check() {
 	kicked=$(q "$db" "SELECT count(*) FROM blk_requests WHERE device='vblk0' AND seq BETWEEN $m8 AND $m6 AND seq IN (SELECT seq FROM events)")
 	ranges=$(echo "$out" | sed -n 's/^vhostile: pages //p' | tr ',' '\n' | sed -n 's/^\([0-9a-f]*\)-\([0-9a-f]*\)$/(0x\1,0x\2)/p' | paste -sd, -)
 	check_ge "DMA writes of vblk0 that went through" "$(q "$db" "SELECT count(*) FROM dma WHERE device='vblk0' AND is_write=1 AND status=0")" 1000
-	check_eq "every DMA write of vblk0 inside the guest program's pages" \
-		"$(q "$db" "WITH pr(lo, hi) AS (VALUES $ranges) SELECT count(*) FROM dma d WHERE device='vblk0' AND is_write=1 AND status=0 AND NOT EXISTS (SELECT 1 FROM pr WHERE d.gpa / 4096 >= lo AND (d.gpa + d.len - 1) / 4096 <= hi)")" 0
+	# ... or, during the hammer, page 0: one thread's device_status = 0
+	# resets the queue addresses to 0 and the other's queue_enable +
+	# DRIVER_OK + notify then make the device use rings at gpa 0, as the
+	# driver told it (QEMU does the same; seen in 2 of 3 fresh-clone runs)
+	check_eq "every DMA write of vblk0 inside the guest program's pages (or page 0 in the hammer)" \
+		"$(q "$db" "WITH pr(lo, hi) AS (VALUES $ranges) SELECT count(*) FROM dma d WHERE device='vblk0' AND is_write=1 AND status=0 AND NOT EXISTS (SELECT 1 FROM pr WHERE d.gpa / 4096 >= lo AND (d.gpa + d.len - 1) / 4096 <= hi) AND NOT (d.seq BETWEEN $m3 AND $m4 AND (d.gpa + d.len - 1) / 4096 = 0)")" 0
 
 	check_eq "no device error outside the hammer and garbage phases" \
 		"$(q "$db" "SELECT count(*) FROM exit_info WHERE detail LIKE 'vblk0.%' AND (seq < $m3 OR seq BETWEEN $m4 AND $m5 OR seq > $m8)")" 0
