@@ -134,6 +134,7 @@ if [ "${1:-}" = "--record" ]; then
 		limit=$(limit_of "$t")
 		echo "e2e: [$i/$n] $name: recording (limit $limit s)"
 		before=$(user_procs | awk '{ print $3 }' | sort -u | tr '\n' ' ')
+		kmsg0=$(dmesg 2>/dev/null | wc -l)
 		start=$(date +%s)
 		# the record step leads its own session: record.sid names it
 		TMPDIR=$Wl/.tmp setsid sh -c 'echo $$ > "$3/record.sid"; sh tests/e2e/record-one.sh "$1" "$2" "$3"; echo $? > "$3/record.rc"' \
@@ -187,6 +188,10 @@ if [ "${1:-}" = "--record" ]; then
 			fi
 		fi
 		echo "$secs $limit ${fired:-}" > "$Wl/record.secs"; fired=
+		# what L1's kernel said during the step (KVM's warnings, a guest's
+		# triple fault seen from L1): kept as l1-dmesg.log
+		dmesg 2>/dev/null | tail -n +$((kmsg0 + 1)) > "$Wl/l1-dmesg.log"
+		[ -s "$Wl/l1-dmesg.log" ] || rm -f "$Wl/l1-dmesg.log"
 		rm -rf "$W/.tmp"
 		if [ -n "$bound" ]; then
 			umount "$W" 2>/dev/null || umount -l "$W"
@@ -224,6 +229,12 @@ mkdir -p "$work"
 E2E_GRACE=${E2E_GRACE:-90}
 E2E_SILENCE=${E2E_SILENCE:-90}
 all=$(tests | tr '\n' ' ')
+# recorded_count - how many of the tests have been recorded so far
+recorded_count() {
+	for t in $all; do
+		[ -e "$work/$(basename "$t" .sh)/record.status" ] && echo
+	done | wc -l
+}
 total=$(echo $all | wc -w)
 start=$(date +%s)
 # The record phase: one sandbox (or native run) for the tests not recorded
@@ -233,7 +244,18 @@ start=$(date +%s)
 # stops the sandbox, marks that test FAILED with what the sandbox printed
 # last (with-kvm adds the tail of L1's console), and starts a new sandbox
 # for the tests after it.  A dead sandbox counts the same way.
-remaining=$all; round=0; recfail=0
+# A test with a line `SANDBOX=own` is recorded in a sandbox of its own,
+# after the others: t_ktrace enables kvm tracepoints, and each enable and
+# disable live-patches L1's kernel (static keys: int3 + IPIs), the thing
+# that QEMU 7.2's multi-threaded TCG has got wrong before (kvmhold.c).
+# Such a test must not share an L1 with the other tests' guests.
+shared= owns=
+for t in $all; do
+	if grep -q '^SANDBOX=own' "$t"; then owns="$owns $t"; else shared="$shared $t"; fi
+done
+round=0; recfail=0 abort=
+for group in "$shared" $owns; do
+remaining=$group
 while [ -n "$(echo $remaining)" ]; do
 	round=$((round + 1))
 	log=$work/.sandbox-$round.log
@@ -243,7 +265,7 @@ while [ -n "$(echo $remaining)" ]; do
 		tmo=120
 		for t in $remaining; do tmo=$((tmo + $(limit_of "$t") + 15)); done
 	fi
-	E2E_LIST=$remaining E2E_BASE=$((total - $(echo $remaining | wc -w))) E2E_TOTAL=$total \
+	E2E_LIST=$remaining E2E_BASE=$(recorded_count) E2E_TOTAL=$total \
 		E2E_DIR=$E2E_DIR E2E_LIMIT=$E2E_LIMIT EXITLOG_SANDBOX_TIMEOUT=$tmo \
 		EXITLOG_SANDBOX_ENV="${EXITLOG_SANDBOX_ENV:-} E2E_DIR E2E_LIMIT E2E_LIST E2E_BASE E2E_TOTAL" \
 		scripts/with-kvm sh tests/e2e/run.sh --record "$work" > "$log" 2>&1 &
@@ -325,11 +347,13 @@ while [ -n "$(echo $remaining)" ]; do
 	done
 	if [ -z "$retry" ] && [ "$(echo $left)" = "$(echo $remaining)" ]; then
 		echo "e2e: the record phase failed (status $rc) before any test ended" >&2
-		recfail=1
+		recfail=1 abort=1
 		break
 	fi
 	remaining=$left
 	[ -z "$(echo $remaining)" ] || echo "e2e: starting a new sandbox for the remaining tests:$(for t in $remaining; do printf ' %s' "$(basename "$t" .sh)"; done)"
+done
+[ -z "$abort" ] || break
 done
 echo "e2e: record phase $(( $(date +%s) - start )) s"
 
@@ -386,6 +410,10 @@ for t in $(tests); do
 			fail "check step did not finish (limit $E2E_CHECK_LIMIT s); diagnosis in $W/check.diag"
 			[ -s "$W/check.diag" ] && sed 's/^/    /' "$W/check.diag" | head -n 40
 		fi
+	fi
+	if [ $fails -ne 0 ] && [ -s "$W/l1-dmesg.log" ]; then
+		echo "  (L1's kernel during the record step, $W/l1-dmesg.log:)"
+		tail -n 15 "$W/l1-dmesg.log" | sed 's/^/    | /'
 	fi
 	pass=$((pass + checks - fails)); failn=$((failn + fails))
 	[ $fails -eq 0 ] || failed="$failed $name"
