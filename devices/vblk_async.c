@@ -33,9 +33,34 @@ struct vblk_inflight {
 	struct virtq_seg segs[]; /* the chain, for a read's data */
 };
 
-static void inflight_free(struct vblk_inflight *f)
+/* A request buffer of VIRTIO_BLK_MAX_BYTES: a kept one, or a new one.  Its
+ * contents are whatever the last request left: every user fills the `len`
+ * bytes it reads (the guest's data for a write, the host's for a read)
+ * before anything reads them. */
+static uint8_t *buf_get(struct virtio_blk *vb)
 {
-	free(f->buf);
+	if (vb->nspare)
+		return vb->spare[--vb->nspare];
+	return malloc(VIRTIO_BLK_MAX_BYTES);
+}
+
+static void buf_put(struct virtio_blk *vb, uint8_t *buf)
+{
+	if (buf && vb->nspare < VBLK_SPARE_BUFS)
+		vb->spare[vb->nspare++] = buf;
+	else
+		free(buf);
+}
+
+void vblk_free_spares(struct virtio_blk *vb)
+{
+	while (vb->nspare)
+		free(vb->spare[--vb->nspare]);
+}
+
+static void inflight_free(struct virtio_blk *vb, struct vblk_inflight *f)
+{
+	buf_put(vb, f->buf);
 	free(f);
 }
 
@@ -46,8 +71,10 @@ int vblk_submit(struct virtio_blk *vb, const struct host *h, const struct blk_re
 
 	if (!f)
 		return VIRTIO_BLK_S_IOERR;
+	if (len > VIRTIO_BLK_MAX_BYTES)
+		goto fail;
 	if (len) {
-		f->buf = malloc(len);
+		f->buf = buf_get(vb);
 		if (!f->buf)
 			goto fail;
 	}
@@ -69,7 +96,7 @@ int vblk_submit(struct virtio_blk *vb, const struct host *h, const struct blk_re
 	vb->nflight++;
 	return VBLK_PENDING;
 fail:
-	inflight_free(f);
+	inflight_free(vb, f);
 	return VIRTIO_BLK_S_IOERR;
 }
 
@@ -85,7 +112,7 @@ void vblk_free_all(struct virtio_blk *vb)
 		struct vblk_inflight *f = vb->inflight;
 
 		vb->inflight = f->next;
-		inflight_free(f);
+		inflight_free(vb, f);
 	}
 	vb->nflight = 0;
 }
@@ -137,10 +164,10 @@ int virtio_blk_complete(struct virtio_blk *vb, const struct host *h, uint64_t ta
 		return -ENOENT;
 	vb->nflight--;
 	if (f->orphan || (vb->status & VIRTIO_STATUS_NEEDS_RESET) || !virtq_ready(&vb->vq)) {
-		inflight_free(f); /* touches nothing (docs/virtio-blk.md) */
+		inflight_free(vb, f); /* touches nothing (docs/virtio-blk.md) */
 	} else {
 		rc = complete_one(vb, h, f, status);
-		inflight_free(f);
+		inflight_free(vb, f);
 		if (rc == 0 || rc == -EIO) {
 			/* 2.7.7.2: the suppression flag as read after used->idx */
 			n = virtq_avail(&vb->vq, h, vb->name, &flags);

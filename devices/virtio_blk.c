@@ -72,6 +72,7 @@ void virtio_blk_destroy(struct virtio_blk *vb)
 	if (!vb)
 		return;
 	vblk_free_all(vb);
+	vblk_free_spares(vb);
 	free(vb->buf);
 	free(vb);
 }

@@ -35,6 +35,14 @@
 
 struct vblk_inflight;
 
+/* Request buffers a device keeps for reuse (vblk_async.c), as many as it
+ * may have requests in flight (VBLK_MAX_INFLIGHT, below): a fresh 512 KiB
+ * buffer per request cost a mapping and a page fault per 4 KiB written
+ * (ASan's allocator maps and poisons each one; glibc does too until its
+ * mmap threshold has grown), ten times the fuzz target's own work.  A kept
+ * buffer holds only the pages its requests touched. */
+#define VBLK_SPARE_BUFS 256
+
 struct virtio_blk {
 	const char *name;
 	int disk;
@@ -55,6 +63,10 @@ struct virtio_blk {
 	bool kick_pending;    /* a notify stopped at VBLK_MAX_INFLIGHT: serve the
 			       * queue again at the next completion */
 	uint64_t next_tag;    /* tag of the last request submitted (never reset) */
+	/* request buffers (VIRTIO_BLK_MAX_BYTES each) of finished requests,
+	 * kept for the next ones: host memory, never guest-visible state */
+	uint8_t *spare[VBLK_SPARE_BUFS];
+	unsigned nspare;
 };
 
 /*
@@ -68,6 +80,7 @@ struct virtio_blk {
  * elements in use by the queue size too, and fails the device past it).
  */
 #define VBLK_MAX_INFLIGHT VIRTIO_BLK_QUEUE_SIZE
+_Static_assert(VBLK_SPARE_BUFS == VBLK_MAX_INFLIGHT, "a kept buffer per request in flight");
 
 
 /* vblk_serve()/vblk_submit(): the request was handed to the host. */
@@ -76,6 +89,8 @@ struct virtio_blk {
 uint64_t vblk_get_le(const uint8_t *p, unsigned n);
 /* Drive the line to follow the ISR, only on a change. */
 void vblk_irq_update(struct virtio_blk *vb, const struct host *h);
+/* Free the kept request buffers (at destroy). */
+void vblk_free_spares(struct virtio_blk *vb);
 /* Copy between buf and the chain in vb->segs (see virtio_blk.c). */
 int vblk_area_io(struct virtio_blk *vb, const struct host *h, bool write_area,
 		 uint64_t skip, void *buf, uint64_t len, bool to_guest);
