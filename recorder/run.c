@@ -273,6 +273,9 @@ int run_step(struct run_vcpu *c, const struct run_stamp *t, struct run_result *r
 	rc = run_step_locked(c, t, res);
 	released = run_ticks();
 	dispatch_unlock(c->dispatch);
+	/* the writer's lag bound, waited for without the lock */
+	if (c->prod)
+		store_prod_settle(c->prod);
 	c->lock_steps++;
 	/* a thread moved to a CPU whose TSC is behind: drop that sample */
 	if (taken >= asked && released >= taken) {

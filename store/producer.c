@@ -64,8 +64,11 @@ static int wait_committed(struct store *s, uint64_t target, bool *waited);
  * the writer has committed that many as of the mark before last: nothing
  * put more than 2 * LAG_MARK_NS of recording ago is left uncommitted.  A
  * starved writer slows the guest instead.  Normally the mark is long
- * committed and this costs one comparison per exit.  (The wait may happen
- * under the dispatch lock: the writer never takes it.)
+ * committed and this costs one comparison per exit.  The put only notes
+ * what is owed; store_prod_settle() waits for it, which the run step calls
+ * after it has released the dispatch lock: a vCPU that waits for the
+ * writer no longer holds up the other vCPUs, the IO threads' completions
+ * and the console (their accesses need that lock, the writer does not).
  */
 #define LAG_MARK_NS (50 * 1000000ull)
 
@@ -74,7 +77,6 @@ int store_prod_put_exit(struct store_prod *s, const struct rec_exit *r)
 	struct ring_slot *sl = slot_begin(s, K_EXIT);
 	struct b_exit *e = (void *)sl->u;
 	uint64_t due = 0;
-	bool waited = false;
 	int rc;
 
 	sl->flags = 0;
@@ -92,13 +94,23 @@ int store_prod_put_exit(struct store_prod *s, const struct rec_exit *r)
 		s->lag_t = r->t_ns;
 	}
 	prod_unlock(s);
-	if (!rc && due) {
-		/* a write error is store_flush/close's to report */
-		wait_committed(s->s, due, &waited);
-		if (waited)
-			s->lag_waits++;
-	}
+	if (!rc && due > s->lag_due)
+		s->lag_due = due;
 	return rc;
+}
+
+void store_prod_settle(struct store_prod *s)
+{
+	uint64_t due = s->lag_due;
+	bool waited = false;
+
+	if (!due)
+		return;
+	s->lag_due = 0;
+	/* a write error is store_flush/close's to report */
+	wait_committed(s->s, due, &waited);
+	if (waited)
+		s->lag_waits++;
 }
 
 int store_prod_put_pio(struct store_prod *s, const struct rec_pio *r)
@@ -248,7 +260,10 @@ int store_prod_put_kexit(struct store_prod *s, const struct rec_kexit *r)
 
 int store_put_exit(struct store *s, const struct rec_exit *r)
 {
-	return store_prod_put_exit(&s->main, r);
+	int rc = store_prod_put_exit(&s->main, r);
+
+	store_prod_settle(&s->main);
+	return rc;
 }
 
 int store_put_pio(struct store *s, const struct rec_pio *r)

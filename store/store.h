@@ -221,6 +221,17 @@ int store_prod_put_irq(struct store_prod *p, const struct rec_irq *r) STORE_MUST
 int store_prod_put_dma(struct store_prod *p, const struct rec_dma *r) STORE_MUST_CHECK;
 int store_prod_put_info(struct store_prod *p, const struct rec_info *r) STORE_MUST_CHECK;
 int store_prod_put_kexit(struct store_prod *p, const struct rec_kexit *r) STORE_MUST_CHECK;
+/*
+ * The durability bound (producer.c): every ~50 ms of the exits' t_ns a
+ * producer's store_prod_put_exit() notes how many records the writer must
+ * have committed before the producer goes on (nothing more than ~100 ms
+ * of recording uncommitted).  store_prod_settle() waits for that, and
+ * returns at once when nothing is owed; call it after each exit's rows,
+ * outside any lock another thread needs (the run step: after the dispatch
+ * lock).  A wait counts in meta.lag_waits.<name>.  store_put_exit() on the
+ * store itself settles at once.
+ */
+void store_prod_settle(struct store_prod *p);
 /* The store's own producer (what store_put_*() use). */
 struct store_prod *store_prod_main(struct store *s);
 /* Times this producer waited for room in its ring. */

@@ -140,6 +140,9 @@ struct store_prod {
 				       * last two marks */
 	uint64_t lag_waits;           /* puts that waited for the lag bound
 				       * (meta.lag_waits.<name>); the producer's */
+	uint64_t lag_due;             /* records the writer must have committed
+				       * before this producer goes on (0: none
+				       * owed): store_prod_settle() waits */
 };
 
 struct store {

@@ -89,10 +89,13 @@ static int one_exit(struct shared *sh, struct worker *w, int i)
 		rc |= store_prod_put_dma(p, &d);
 	}
 	{
-		struct rec_exit e = { .seq = seq, .vcpu = w->id, .reason = 2, .t_ns = seq };
+		/* 1 ms apart: a lag mark every 50 exits */
+		struct rec_exit e = { .seq = seq, .vcpu = w->id, .reason = 2,
+				      .t_ns = seq * 1000000ull };
 		rc |= store_prod_put_exit(p, &e);
 	}
 	pthread_mutex_unlock(&sh->lock);
+	store_prod_settle(p); /* the lag bound, outside the lock (run_step) */
 	/* let the others in between, in varying patterns */
 	if ((i + (int)w->id) % 11 == 0)
 		sched_yield();
@@ -255,6 +258,40 @@ static void test_merge_producers_only_small_own_ring(void **state)
 	sqlite3_close(db);
 }
 
+/* The durability bound (store_prod_settle): with an exit every 60 ms of
+ * t_ns each put passes a lag mark, and once store_prod_settle() of exit k
+ * has returned the writer has committed every exit up to k - 2 (what all
+ * rings had published at the mark before last): a reader of the live
+ * database sees them.  The put alone waits for nothing. */
+static void test_merge_settle_bounds_the_lag(void **state)
+{
+	const struct store_opts o = { .producers_only = true };
+	struct store_prod *p;
+	struct store *st;
+	char path[128], err[256];
+	sqlite3 *db;
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/settle.db", dir);
+	assert_int_equal(store_create_opts(&st, path, false, &o, err, sizeof(err)), 0);
+	assert_int_equal(store_prod_open(st, "vcpu0", &p), 0);
+	assert_int_equal(store_open_ro(path, &db, err, sizeof(err)), 0);
+	for (uint64_t k = 1; k <= 12; k++) {
+		struct rec_exit e = { .seq = k, .vcpu = 0, .reason = 2,
+				      .t_ns = k * 60 * 1000000ull };
+
+		assert_int_equal(store_prod_put_exit(p, &e), 0);
+		store_prod_settle(p);
+		if (k >= 3)
+			assert_true(q1(db, "SELECT count(*) FROM exits") >= (long long)k - 2);
+	}
+	sqlite3_close(db);
+	assert_int_equal(store_close(st), 0);
+	assert_int_equal(store_open_ro(path, &db, err, sizeof(err)), 0);
+	assert_int_equal(q1(db, "SELECT count(*) FROM exits"), 12);
+	sqlite3_close(db);
+}
+
 static void test_merge_too_many_producers(void **state)
 {
 	struct store_prod *p;
@@ -279,6 +316,7 @@ int main(void)
 		cmocka_unit_test(test_merge_three_producers_gapless_order),
 		cmocka_unit_test(test_merge_own_ring_rows_kept),
 		cmocka_unit_test(test_merge_producers_only_small_own_ring),
+		cmocka_unit_test(test_merge_settle_bounds_the_lag),
 		cmocka_unit_test(test_merge_too_many_producers),
 	};
 
