@@ -57,6 +57,8 @@ check_with_kvm_mode() {
 # the in-sandbox harness on its first try (as a frozen L1 would).  The host
 # must notice (no heartbeat for E2E_SILENCE 20 s), stop that sandbox, boot a new one
 # where t_freeze records on its second try, and go on with t_next.
+# t_triple's first try records a guest that triple-faults: the host must
+# record it once more in a new sandbox, note it, and keep the first try.
 check_freeze_retry() {
 	fw=build/e2e-fixtures-freeze
 	E2E_DIR=tests/e2e/fixtures-freeze E2E_ONLY= E2E_GRACE=15 E2E_SILENCE=20 E2E_LIMIT=120 \
@@ -70,7 +72,13 @@ check_freeze_retry() {
 		"$(grep -c '^e2e: t_freeze: the sandbox froze; t_freeze gets one more try' "$W/freeze.out")" 1
 	check_eq "the check phase notes the freeze" \
 		"$(grep -c "^  note: the sandbox froze during this test's first try" "$W/freeze.out")" 1
-	check_eq "both fixtures passed (second try, next test)" \
-		"$(grep -c '^e2e: 2 passed, 0 failed' "$W/freeze.out")" 1
+	check_eq "t_triple: its guest's triple fault got one more try in a new sandbox" \
+		"$(grep -c '^e2e: a guest triple-faulted during: t_triple; one more try each, in a new sandbox' "$W/freeze.out")" 1
+	check_eq "the check phase notes the triple fault, and keeps the first try" \
+		"$(grep -c "^  note: the guest triple-faulted on the first try and the test was recorded again" "$W/freeze.out") $(ls "$fw/.try1-t_triple/triple.db" 2>/dev/null | wc -l)" "1 1"
+	check_eq "the summary names it" \
+		"$(grep -c '^e2e: the guest triple-faulted on the first try of: t_triple;' "$W/freeze.out")" 1
+	check_eq "the three fixtures passed (second tries, next test)" \
+		"$(grep -c '^e2e: 3 passed, 0 failed' "$W/freeze.out")" 1
 	check_eq "no fixture process left" "$(pgrep -f 'fixtures-freeze' | wc -l)" 0
 }
