@@ -73,11 +73,11 @@ check_freeze_retry() {
 	check_eq "the check phase notes the freeze" \
 		"$(grep -c "^  note: the sandbox froze during this test's first try" "$W/freeze.out")" 1
 	check_eq "t_triple: its guest's triple fault got one more try in a new sandbox" \
-		"$(grep -c '^e2e: a guest triple-faulted during: t_triple; one more try each, in a new sandbox' "$W/freeze.out")" 1
+		"$(grep -c '^e2e: a guest triple-faulted during: t_triple; try 2 of 3, in a new sandbox' "$W/freeze.out")" 1
 	check_eq "the check phase notes the triple fault, and keeps the first try" \
-		"$(grep -c "^  note: the guest triple-faulted on the first try and the test was recorded again" "$W/freeze.out") $(ls "$fw/.try1-t_triple/triple.db" 2>/dev/null | wc -l)" "1 1"
+		"$(grep -c "^  note: the guest triple-faulted in 1 try before this one and the test was recorded again" "$W/freeze.out") $(ls "$fw/.try1-t_triple/triple.db" 2>/dev/null | wc -l)" "1 1"
 	check_eq "the summary names it" \
-		"$(grep -c '^e2e: the guest triple-faulted on the first try of: t_triple;' "$W/freeze.out")" 1
+		"$(grep -c '^e2e: the guest triple-faulted on an earlier try of: t_triple;' "$W/freeze.out")" 1
 	check_eq "the three fixtures passed (second tries, next test)" \
 		"$(grep -c '^e2e: 3 passed, 0 failed' "$W/freeze.out")" 1
 	check_eq "no fixture process left" "$(pgrep -f 'fixtures-freeze' | wc -l)" 0

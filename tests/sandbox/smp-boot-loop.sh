@@ -23,6 +23,13 @@
 # the shutdown's own kvm_exit carries the RIP where the guest died, which
 # KVM_EXIT_SHUTDOWN cannot (on AMD, KVM resets the VMCB before returning).
 #
+# With THP=always|madvise|never, L1's transparent huge pages are set so
+# before the first boot (KVM maps guest RAM with 2 MiB nested pages only
+# where L1 backs it with huge pages).
+#
+# EXITLOG_BIN=PATH records with another exitlog binary (an older commit's,
+# to bisect); APPEND_EXTRA="..." adds guest kernel parameters (e.g. nopv).
+#
 # With KEEP=DIR (a host directory) the database, console and stderr of each
 # boot that did not end in the guest's own reset are copied to DIR/bootI.*.
 #
@@ -43,13 +50,18 @@ if [[ -z ${EXITLOG_IN_SANDBOX:-} ]]; then
 	[[ -x $ROOT/build/exitlog && -f $ROOT/build/guest/vmlinuz ]] ||
 		{ echo "smp-boot-loop: run make and make linux-guest first" >&2; exit 2; }
 	EXITLOG_FORCE_SANDBOX=1 EXITLOG_SANDBOX_TIMEOUT=${EXITLOG_SANDBOX_TIMEOUT:-3600} \
+		EXITLOG_SANDBOX_ENV="${EXITLOG_SANDBOX_ENV:-} THP KEEP KTRACE COMPACT_MS EXITLOG_BIN APPEND_EXTRA" \
 		exec "$ROOT/scripts/with-kvm" "$ROOT/tests/sandbox/smp-boot-loop.sh" "$@"
 fi
 
 cd "$ROOT" || exit 1
+if [[ -n ${THP:-} ]]; then
+	echo "$THP" > /sys/kernel/mm/transparent_hugepage/enabled || exit 1
+	echo "smp-boot-loop: L1 THP $(cat /sys/kernel/mm/transparent_hugepage/enabled)"
+fi
 w=$(mktemp -d /dev/shm/smp-boot-loop.XXXXXX) || exit 1
 trap 'rm -rf "$w"' EXIT
-append="console=ttyS0 reboot=k panic=-1 exitlog.smp"
+append="console=ttyS0 reboot=k panic=-1 exitlog.smp${APPEND_EXTRA:+ $APPEND_EXTRA}"
 vmstat() { awk '$1=="pgmigrate_success"{m=$2} $1=="thp_collapse_alloc"{c=$2} END{print m+0, c+0}' /proc/vmstat; }
 compact_ms=${COMPACT_MS:-200}
 for i in $(seq 1 "$N"); do
@@ -60,7 +72,7 @@ for i in $(seq 1 "$N"); do
 	kt=
 	[[ -n ${KTRACE:-} ]] && kt=--ktrace
 	read -r mig0 col0 < <(vmstat)
-	set -- build/exitlog record $kt --cpus "$CPUS" -o "$w/boot.db" --disk "$w/a.img" \
+	set -- "${EXITLOG_BIN:-build/exitlog}" record $kt --cpus "$CPUS" -o "$w/boot.db" --disk "$w/a.img" \
 		--virtio-disk "$w/b.img" --initrd build/guest/initrd.img --append "$append" \
 		build/guest/vmlinuz
 	if [[ $m == fg ]]; then
