@@ -5,7 +5,7 @@
 # right on the guest and on the images, the guest must see 2 CPUs, both
 # vCPUs must have IO exits, seq must be gapless, and the replay must be
 # clean.  (t_smp_int.sh stops such a recording with SIGINT.)
-LIMIT=3600
+LIMIT=600
 APPEND="console=ttyS0 reboot=k panic=-1 exitlog.smp"
 record() {
 	for d in a b; do

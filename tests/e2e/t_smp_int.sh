@@ -4,7 +4,7 @@
 # fails the test for anything left behind), the recording is closed with
 # end_reason signal and exit status 1, its seq is gapless and it replays
 # clean.
-LIMIT=1800
+LIMIT=420
 APPEND="console=ttyS0 reboot=k panic=-1 exitlog.smp"
 record() {
 	for d in a b; do
