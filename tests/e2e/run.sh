@@ -258,7 +258,7 @@ round=0; recfail=0 abort=
 # rest when it stops responding or dies); sets abort when the record phase
 # failed before any test ended
 record_group() {
-remaining=$1
+remaining=$1 bootretry=
 while [ -n "$(echo $remaining)" ]; do
 	round=$((round + 1))
 	log=$work/.sandbox-$round.log
@@ -273,7 +273,7 @@ while [ -n "$(echo $remaining)" ]; do
 		EXITLOG_SANDBOX_ENV="${EXITLOG_SANDBOX_ENV:-} E2E_DIR E2E_LIMIT E2E_LIST E2E_BASE E2E_TOTAL" \
 		scripts/with-kvm sh tests/e2e/run.sh --record "$work" > "$log" 2>&1 &
 	wpid=$!
-	shown=0 cur= cur_t0=0 cur_limit=0 hung= heard=$(date +%s)
+	shown=0 cur= cur_t0=0 cur_limit=0 hung= heard=$(date +%s) rf0=$recfail
 	while :; do
 		alive=1
 		kill -0 $wpid 2>/dev/null || alive=
@@ -349,6 +349,14 @@ while [ -n "$(echo $remaining)" ]; do
 		[ -e "$work/$(basename "$t" .sh)/record.status" ] || left="$left $t"
 	done
 	if [ -z "$retry" ] && [ "$(echo $left)" = "$(echo $remaining)" ]; then
+		# no test even started: L1 did not come up (seen under TCG: a
+		# sandbox whose console stayed empty until its time limit); one
+		# more sandbox per group, then the record phase fails
+		if [ -z "$bootretry" ] && [ -z "$cur" ]; then
+			bootretry=1 recfail=$rf0
+			echo "e2e: the sandbox ended (status $rc) before any test started; one more sandbox (log: $log)"
+			continue
+		fi
 		echo "e2e: the record phase failed (status $rc) before any test ended" >&2
 		recfail=1 abort=1
 		break
