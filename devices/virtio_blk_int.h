@@ -35,13 +35,25 @@
 
 struct vblk_inflight;
 
+/*
+ * Requests in flight a device allows at once, requests of before a reset
+ * included (the host still owns their buffers, up to VIRTIO_BLK_MAX_BYTES
+ * each): a driver cannot have more chains outstanding than the queue has
+ * descriptors, but a hostile one can make the same chain available again
+ * and again, or reset and start over, without waiting.  At the bound the
+ * notify stops taking chains (they stay available) and each completion
+ * serves the queue again: back-pressure, not an error (QEMU bounds its
+ * elements in use by the queue size too, and fails the device past it).
+ */
+#define VBLK_MAX_INFLIGHT VIRTIO_BLK_QUEUE_SIZE
+
 /* Request buffers a device keeps for reuse (vblk_async.c), as many as it
- * may have requests in flight (VBLK_MAX_INFLIGHT, below): a fresh 512 KiB
+ * may have requests in flight (VBLK_MAX_INFLIGHT, above): a fresh 512 KiB
  * buffer per request cost a mapping and a page fault per 4 KiB written
  * (ASan's allocator maps and poisons each one; glibc does too until its
  * mmap threshold has grown), ten times the fuzz target's own work.  A kept
  * buffer holds only the pages its requests touched. */
-#define VBLK_SPARE_BUFS 256
+#define VBLK_SPARE_BUFS VBLK_MAX_INFLIGHT
 
 struct virtio_blk {
 	const char *name;
@@ -69,18 +81,6 @@ struct virtio_blk {
 	unsigned nspare;
 };
 
-/*
- * Requests in flight a device allows at once, requests of before a reset
- * included (the host still owns their buffers, up to VIRTIO_BLK_MAX_BYTES
- * each): a driver cannot have more chains outstanding than the queue has
- * descriptors, but a hostile one can make the same chain available again
- * and again, or reset and start over, without waiting.  At the bound the
- * notify stops taking chains (they stay available) and each completion
- * serves the queue again: back-pressure, not an error (QEMU bounds its
- * elements in use by the queue size too, and fails the device past it).
- */
-#define VBLK_MAX_INFLIGHT VIRTIO_BLK_QUEUE_SIZE
-_Static_assert(VBLK_SPARE_BUFS == VBLK_MAX_INFLIGHT, "a kept buffer per request in flight");
 
 
 /* vblk_serve()/vblk_submit(): the request was handed to the host. */

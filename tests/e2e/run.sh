@@ -249,10 +249,6 @@ start=$(date +%s)
 # disable live-patches L1's kernel (static keys: int3 + IPIs), the thing
 # that QEMU 7.2's multi-threaded TCG has got wrong before (kvmhold.c).
 # Such a test must not share an L1 with the other tests' guests.
-shared= owns=
-for t in $all; do
-	if grep -q '^SANDBOX=own' "$t"; then owns="$owns $t"; else shared="$shared $t"; fi
-done
 round=0; recfail=0 abort=
 # record_group "TESTS" - record the tests in one sandbox (a new one for the
 # rest when it stops responding or dies); sets abort when the record phase
@@ -365,10 +361,19 @@ while [ -n "$(echo $remaining)" ]; do
 	[ -z "$(echo $remaining)" ] || echo "e2e: starting a new sandbox for the remaining tests:$(for t in $remaining; do printf ' %s' "$(basename "$t" .sh)"; done)"
 done
 }
-for group in "$shared" $owns; do
-	record_group "$group"
-	[ -z "$abort" ] || break
-done
+# record_tests "TESTS" - the shared ones in one sandbox, then each
+# SANDBOX=own test in one of its own
+record_tests() {
+	shared= owns=
+	for t in $1; do
+		if grep -q '^SANDBOX=own' "$t"; then owns="$owns $t"; else shared="$shared $t"; fi
+	done
+	for group in "$shared" $owns; do
+		record_group "$group"
+		[ -z "$abort" ] || break
+	done
+}
+record_tests "$all"
 # A guest that triple-faulted (the recorder's "guest triple-faulted" on a
 # record step's stderr; no test expects one) gets another try, in a new
 # sandbox: the nested platform breaks guests now and then -- also QEMU's
@@ -379,7 +384,6 @@ done
 # summary names them; a triple fault in the last try fails the test.
 tries=${E2E_TRIES:-3}
 [ -n "${E2E_NO_RETRY:-}" ] && tries=1
-retried=
 try=1
 suspects=$all
 while [ $try -lt "$tries" ] && [ -z "$abort" ]; do
@@ -393,18 +397,10 @@ while [ $try -lt "$tries" ] && [ -z "$abort" ]; do
 		n=$(basename "$t" .sh)
 		rm -rf "$work/.try$try-$n"
 		mv "$work/$n" "$work/.try$try-$n"
-		case " $retried " in *" $t "*) ;; *) retried="$retried $t" ;; esac
 	done
 	try=$((try + 1))
 	echo "e2e: a guest triple-faulted during:$(for t in $again; do printf ' %s' "$(basename "$t" .sh)"; done); try $try of $tries, in a new sandbox"
-	ash= aown=
-	for t in $again; do
-		if grep -q '^SANDBOX=own' "$t"; then aown="$aown $t"; else ash="$ash $t"; fi
-	done
-	for group in "$ash" $aown; do
-		[ -n "$(echo $group)" ] && record_group "$group"
-		[ -z "$abort" ] || break
-	done
+	record_tests "$again"
 	suspects=$again
 done
 echo "e2e: record phase $(( $(date +%s) - start )) s"
