@@ -1,5 +1,7 @@
 /*
- * bzimage.c - Linux x86 boot protocol, 64-bit entry (see bzimage.h).
+ * bzimage.c - Linux x86 boot protocol, 64-bit entry (see bzimage.h), for a
+ * bzImage and for an uncompressed ELF vmlinux (vmlinux.c places its segments;
+ * the zero page then gets the setup header fields a bzImage would bring).
  *
  * Guest-physical layout:
  *   0x00500  GDT (null, null, __BOOT_CS 0x10 64-bit code, __BOOT_DS 0x18 data)
@@ -9,7 +11,8 @@
  *   0x20000  kernel command line
  *   0xe0000  ACPI tables (recorder/acpi.c; RSDP first, also in the zero
  *            page's acpi_rsdp_addr), inside the reserved e820 range
- *   0x100000 protected-mode kernel (entered at +0x200, startup_64)
+ *   0x100000 protected-mode kernel (entered at +0x200, startup_64);
+ *            a vmlinux: its segments at their p_paddr, entered at e_entry
  *   initrd   at the top of RAM below initrd_addr_max, 4 KiB aligned
  *   0xf0000  MP tables, with more than one vCPU (mptable.c)
  * e820: RAM [0, 0x9fc00), reserved [0x9fc00, 0x100000), RAM [1 MiB, end).
@@ -27,6 +30,7 @@
 #include "recorder/acpi.h"
 #include "recorder/bzimage.h"
 #include "recorder/mptable.h"
+#include "recorder/vmlinux.h"
 
 #define GDT_ADDR      0x500u
 #define ZERO_PAGE     0x7000u
@@ -52,6 +56,7 @@
 #define BP_CMDLINE_PTR  0x228
 #define BP_INITRD_MAX   0x22c
 #define BP_XLOADFLAGS   0x236
+#define BP_KERNEL_ALIGN 0x230
 #define BP_CMDLINE_SIZE 0x238
 #define BP_E820_TABLE   0x2d0
 
@@ -217,7 +222,7 @@ out:
 }
 
 /* The boot CPU in 64-bit mode at startup_64; the others wait for SIPI. */
-static int bz_cpu(struct vm *vm)
+static int bz_cpu(struct vm *vm, uint64_t entry)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -237,7 +242,7 @@ static int bz_cpu(struct vm *vm)
 		return -errno;
 
 	memset(&regs, 0, sizeof(regs));
-	regs.rip = KERNEL_ADDR + 0x200; /* startup_64 */
+	regs.rip = entry;
 	regs.rsi = ZERO_PAGE;
 	regs.rflags = 0x2;
 	if (ioctl(vm->vcpu_fd, KVM_SET_REGS, &regs) < 0)
@@ -245,7 +250,9 @@ static int bz_cpu(struct vm *vm)
 	return 0;
 }
 
-static int bz_initrd(struct vm *vm, uint8_t *zp, const char *path, char *err, size_t errlen)
+/* The initrd at the top of RAM, above the kernel's end `kend`. */
+static int bz_initrd(struct vm *vm, uint8_t *zp, const char *path, uint64_t kend,
+		     char *err, size_t errlen)
 {
 	uint32_t max = get32(zp + BP_INITRD_MAX);
 	uint64_t top = vm->ram_size < (uint64_t)max + 1 ? vm->ram_size : (uint64_t)max + 1;
@@ -260,7 +267,8 @@ static int bz_initrd(struct vm *vm, uint8_t *zp, const char *path, char *err, si
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		goto out;
 	}
-	if ((uint64_t)st.st_size + 0x800000 > top) {
+	if ((uint64_t)st.st_size + 0x800000 > top ||
+	    ((top - (uint64_t)st.st_size) & ~0xfffULL) < kend) {
 		rc = -E2BIG;
 		snprintf(err, errlen, "%s: initrd of %lld bytes does not fit in guest RAM",
 			 path, (long long)st.st_size);
@@ -286,15 +294,14 @@ out:
 	return rc;
 }
 
-int bzimage_load(struct vm *vm, const struct guest_image *g, const char *initrd,
-		 const char *cmdline, const struct board *b, char *err, size_t errlen)
+/* A bzImage's protected-mode kernel at 1 MiB and its setup header in the
+ * zero page; *entry its startup_64, *kend the end of what was copied. */
+static int bz_place_bzimage(struct vm *vm, const struct guest_image *g, uint8_t *zp,
+			    uint64_t *entry, uint64_t *kend, char *err, size_t errlen)
 {
-	uint32_t sig = 0, features = 0;
 	const uint8_t *k = g->data;
-	uint8_t *zp = vm->ram + ZERO_PAGE;
-	size_t setup_size, hdr_end, kernel_size, cmax;
+	size_t setup_size, hdr_end, kernel_size;
 	unsigned setup_sects;
-	int rc;
 
 	if (g->size < 0x300 || get16(k + 0x1fe) != 0xaa55 || memcmp(k + BP_HEADER, "HdrS", 4)) {
 		snprintf(err, errlen, "%s: not a bzImage", "guest");
@@ -320,16 +327,57 @@ int bzimage_load(struct vm *vm, const struct guest_image *g, const char *initrd,
 	}
 	memcpy(vm->ram + KERNEL_ADDR, k + setup_size, kernel_size);
 
-	memset(zp, 0, 4096);
 	hdr_end = 0x202 + k[0x201];
 	if (hdr_end > 0x300)
 		hdr_end = 0x300;
 	memcpy(zp + BP_SETUP_SECTS, k + BP_SETUP_SECTS, hdr_end - BP_SETUP_SECTS);
+	*entry = KERNEL_ADDR + 0x200;
+	*kend = KERNEL_ADDR + kernel_size;
+	return 0;
+}
+
+/* A vmlinux's segments (vmlinux.c) and the setup header a bzImage of boot
+ * protocol 2.15 would bring: what Linux reads of it at startup_64. */
+static int bz_place_vmlinux(struct vm *vm, const struct guest_image *g, uint8_t *zp,
+			    uint64_t *entry, uint64_t *kend, char *err, size_t errlen)
+{
+	int rc = vmlinux_place(vm->ram, vm->ram_size, g->data, g->size, KERNEL_ADDR, entry, kend,
+			       err, errlen);
+
+	if (rc)
+		return rc;
+	put16(zp + 0x1fe, 0xaa55);
+	memcpy(zp + BP_HEADER, "HdrS", 4);
+	put16(zp + BP_VERSION, 0x20f);
+	zp[BP_LOADFLAGS] = LOADED_HIGH;
+	put32(zp + BP_INITRD_MAX, 0x7fffffff);
+	put32(zp + BP_KERNEL_ALIGN, 0x200000);
+	put16(zp + BP_XLOADFLAGS, XLF_KERNEL_64);
+	put32(zp + BP_CMDLINE_SIZE, CMDLINE_MAX - 1);
+	return 0;
+}
+
+int bzimage_load(struct vm *vm, const struct guest_image *g, const char *initrd,
+		 const char *cmdline, const struct board *b, char *err, size_t errlen)
+{
+	uint32_t sig = 0, features = 0;
+	uint8_t *zp = vm->ram + ZERO_PAGE;
+	uint64_t entry = 0, kend = 0;
+	size_t cmax;
+	int rc;
+
+	memset(zp, 0, 4096);
+	if (g->kind == GUEST_VMLINUX)
+		rc = bz_place_vmlinux(vm, g, zp, &entry, &kend, err, errlen);
+	else
+		rc = bz_place_bzimage(vm, g, zp, &entry, &kend, err, errlen);
+	if (rc)
+		return rc;
 	zp[BP_LOADER_TYPE] = 0xff;
 	zp[BP_LOADFLAGS] |= CAN_USE_HEAP;
 	put16(zp + BP_HEAP_END, 0xfe00);
 
-	cmax = get32(k + BP_CMDLINE_SIZE);
+	cmax = get32(zp + BP_CMDLINE_SIZE);
 	if (cmax == 0 || cmax >= CMDLINE_MAX)
 		cmax = CMDLINE_MAX - 1;
 	if (!cmdline)
@@ -343,7 +391,7 @@ int bzimage_load(struct vm *vm, const struct guest_image *g, const char *initrd,
 	put32(zp + BP_CMDLINE_PTR, CMDLINE_ADDR);
 
 	if (initrd) {
-		rc = bz_initrd(vm, zp, initrd, err, errlen);
+		rc = bz_initrd(vm, zp, initrd, kend, err, errlen);
 		if (rc)
 			return rc;
 	}
@@ -366,7 +414,7 @@ int bzimage_load(struct vm *vm, const struct guest_image *g, const char *initrd,
 			return rc;
 		}
 	}
-	rc = bz_cpu(vm);
+	rc = bz_cpu(vm, entry);
 	if (rc)
 		snprintf(err, errlen, "setting up the vCPU for 64-bit entry: %s", strerror(-rc));
 	return rc;

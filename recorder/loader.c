@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "recorder/loader.h"
+#include "recorder/vmlinux.h"
 
 #define MAX_GUEST_SIZE (256u << 20)
 
@@ -57,8 +58,12 @@ int loader_read(const char *path, struct guest_image *g, char *err, size_t errle
 		}
 		done += (size_t)n;
 	}
-	g->kind = (g->size > 0x206 && !memcmp(g->data + 0x202, "HdrS", 4)) ? GUEST_BZIMAGE
-									      : GUEST_FLAT;
+	if (vmlinux_is_elf(g->data, g->size))
+		g->kind = GUEST_VMLINUX;
+	else if (g->size > 0x206 && !memcmp(g->data + 0x202, "HdrS", 4))
+		g->kind = GUEST_BZIMAGE;
+	else
+		g->kind = GUEST_FLAT;
 	rc = 0;
 out:
 	close(fd);

@@ -1,6 +1,7 @@
 /*
- * loader.h - guest image loaders: a flat real-mode binary at 0x7c00, or a
- * Linux bzImage (x86 boot protocol, recognised by "HdrS" at 0x202).
+ * loader.h - guest image loaders: a flat real-mode binary at 0x7c00, a
+ * Linux bzImage (x86 boot protocol, recognised by "HdrS" at 0x202) or an
+ * uncompressed Linux vmlinux (an x86-64 ELF executable; vmlinux.h).
  */
 #ifndef EXITLOG_LOADER_H
 #define EXITLOG_LOADER_H
@@ -15,7 +16,20 @@
 enum guest_kind {
 	GUEST_FLAT = 0,
 	GUEST_BZIMAGE = 1,
+	GUEST_VMLINUX = 2,
 };
+
+/* A Linux kernel (bzImage or vmlinux): --initrd, --append, --cpus apply. */
+static inline int loader_is_linux(enum guest_kind k)
+{
+	return k == GUEST_BZIMAGE || k == GUEST_VMLINUX;
+}
+
+/* The kind's name in meta.guest_kind: 'flat', 'bzimage' or 'vmlinux'. */
+static inline const char *loader_kind_name(enum guest_kind k)
+{
+	return k == GUEST_BZIMAGE ? "bzimage" : k == GUEST_VMLINUX ? "vmlinux" : "flat";
+}
 
 struct guest_image {
 	uint8_t *data;

@@ -93,7 +93,7 @@ static int record_meta_start(struct store *st, const struct record_opts *o,
 	rc = err_first(rc, store_meta_set(st, "tool_version", EXITLOG_VERSION));
 	rc = err_first(rc, store_meta_setf(st, "kvm_api_version", "%d", vm->api_version));
 	rc = err_first(rc, store_meta_set(st, "guest", o->guest));
-	rc = err_first(rc, store_meta_set(st, "guest_kind", g->kind == GUEST_BZIMAGE ? "bzimage" : "flat"));
+	rc = err_first(rc, store_meta_set(st, "guest_kind", loader_kind_name(g->kind)));
 	rc = err_first(rc, store_meta_set(st, "guest_sha256", hex));
 	rc = err_first(rc, store_meta_set(st, "started_at", when));
 	rc = err_first(rc, store_meta_setf(st, "mem_mb", "%llu", (unsigned long long)o->mem_mb));
@@ -363,23 +363,23 @@ int recorder_run(const struct record_opts *o)
 	if (rc)
 		goto out_inputs;
 	record_phase(PH_INPUTS);  /* the guest read, the disks opened and hashed */
-	if (g.kind != GUEST_BZIMAGE && o->cpus > 1) {
-		snprintf(err, sizeof(err), "--cpus %d needs a bzImage guest; %s is a flat real-mode binary (one CPU)",
+	if (!loader_is_linux(g.kind) && o->cpus > 1) {
+		snprintf(err, sizeof(err), "--cpus %d needs a Linux guest (bzImage or vmlinux); %s is a flat real-mode binary (one CPU)",
 			 o->cpus, o->guest);
 		goto out_inputs;
 	}
-	if (g.kind != GUEST_BZIMAGE && (o->initrd || o->append)) {
-		snprintf(err, sizeof(err), "--initrd/--append need a bzImage guest; %s is a flat binary",
+	if (!loader_is_linux(g.kind) && (o->initrd || o->append)) {
+		snprintf(err, sizeof(err), "--initrd/--append need a Linux guest (bzImage or vmlinux); %s is a flat binary",
 			 o->guest);
 		goto out_inputs;
 	}
 	/* a paravirtual kvm_pvm /dev/kvm runs flat real-mode guests, but a stock
 	 * Linux kernel never gets past its decompressor there (QEMU too) */
-	if (g.kind == GUEST_BZIMAGE && access("/sys/module/kvm_pvm", F_OK) == 0 &&
+	if (loader_is_linux(g.kind) && access("/sys/module/kvm_pvm", F_OK) == 0 &&
 	    access("/sys/module/kvm_intel", F_OK) && access("/sys/module/kvm_amd", F_OK))
 		fprintf(stderr, "exitlog: warning: /dev/kvm is kvm_pvm (no vmx/svm): a stock Linux "
 			"guest hangs there; use a hardware KVM (scripts/with-kvm)\n");
-	rc = vm_create(&vm, o->mem_mb << 20, g.kind == GUEST_BZIMAGE, o->cpus > 0 ? o->cpus : 1,
+	rc = vm_create(&vm, o->mem_mb << 20, loader_is_linux(g.kind), o->cpus > 0 ? o->cpus : 1,
 		       err, sizeof(err));
 	if (rc)
 		goto out_inputs;
@@ -388,7 +388,7 @@ int recorder_run(const struct record_opts *o)
 		snprintf(err, sizeof(err), "building the board: %s", strerror(-rc));
 		goto out_vm;
 	}
-	if (g.kind == GUEST_BZIMAGE)
+	if (loader_is_linux(g.kind))
 		rc = bzimage_load(&vm, &g, o->initrd, o->append, &board, err, sizeof(err));
 	else
 		rc = loader_load_flat(&vm, &g, err, sizeof(err));

@@ -1,7 +1,9 @@
 #!/bin/sh
 # build-guest.sh - `make linux-guest`: build/guest/vmlinuz (Debian's kernel,
-# the same package the sandbox boots, fetched by scripts/install-deps) and
-# build/guest/initrd.img (static busybox, the IDE and virtio-blk driver
+# the same package the sandbox boots, fetched by scripts/install-deps), the
+# same kernel uncompressed as build/guest/vmlinux (an ELF the recorder boots
+# without the guest's seconds of xz decompression; the e2e tests use it where
+# the boot path is not what they test) and build/guest/initrd.img (static busybox, the IDE and virtio-blk driver
 # modules, and samples/linux/init).  Rebuilt only when an input changed.
 # Also builds build/guest/initrd-aio.img (build-aio-guest.sh),
 # build/guest/initrd-storm.img (build-storm-guest.sh, for make bench) and
@@ -22,10 +24,12 @@ sh "$top/samples/linux/build-hostile-guest.sh"
 # the SMP storm benchmark's initramfs (bench/smpstorm.sh)
 sh "$top/samples/linux/build-storm-guest.sh"
 if [ "$out/initrd.img" -nt "$top/samples/linux/init" ] && [ "$out/initrd.img" -nt "$kdir/VERSION" ] &&
-   [ "$out/initrd.img" -nt "$0" ] && [ -f "$out/vmlinuz" ]; then
+   [ "$out/initrd.img" -nt "$0" ] && [ -f "$out/vmlinuz" ] && [ -f "$out/vmlinux" ]; then
 	exit 0
 fi
 cp "$kdir/vmlinuz" "$out/vmlinuz"
+bash "$top/scripts/sandbox/extract-vmlinux" "$out/vmlinuz" "$out/vmlinux" ||
+	{ echo "build-guest: cannot extract an ELF vmlinux from $out/vmlinuz" >&2; exit 1; }
 
 # Load order from /work/shared/design/linux-guest.md (each .ko's depends=).
 mods="scsi_common scsi_mod libata pata_legacy crct10dif_common crc-t10dif crc64 crc64-rocksoft t10-pi sd_mod virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"
@@ -45,4 +49,4 @@ for m in $mods; do
 done
 (cd "$root" && find . | cpio -o -H newc --quiet | gzip -9) > "$out/initrd.img.tmp"
 mv "$out/initrd.img.tmp" "$out/initrd.img"
-echo "build-guest: $out/vmlinuz $out/initrd.img ($(wc -c < "$out/initrd.img") bytes)"
+echo "build-guest: $out/vmlinuz $out/vmlinux $out/initrd.img ($(wc -c < "$out/initrd.img") bytes)"

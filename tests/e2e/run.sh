@@ -196,6 +196,7 @@ if [ "${1:-}" = "--record" ]; then
 		if [ -n "$bound" ]; then
 			umount "$W" 2>/dev/null || umount -l "$W"
 			# (with the heartbeat going: a big copy over 9p takes a while)
+			c0=$(date +%s)
 			cp -a "$bound/." "$W/" & cpid=$!
 			while kill -0 $cpid 2>/dev/null; do
 				beat=$((beat + 1))
@@ -203,6 +204,8 @@ if [ "${1:-}" = "--record" ]; then
 				sleep 0.5
 			done
 			wait $cpid && rm -rf "$bound" || status=copyfail
+			copys=$(( $(date +%s) - c0 ))
+			[ "$copys" -ge 5 ] && secs="$secs s, copy to the host $copys"
 		fi
 		echo $status > "$W/record.status"
 		# 9p (cache=loose) writes back later: the files must be on the host
