@@ -341,8 +341,8 @@ static int bz_place_bzimage(struct vm *vm, const struct guest_image *g, uint8_t 
 static int bz_place_vmlinux(struct vm *vm, const struct guest_image *g, uint8_t *zp,
 			    uint64_t *entry, uint64_t *kend, char *err, size_t errlen)
 {
-	int rc = vmlinux_place(vm->ram, vm->ram_size, g->data, g->size, KERNEL_ADDR, entry, kend,
-			       err, errlen);
+	int rc = vmlinux_place(vm->ram, vm->ram_size, g->data, g->size, VMLINUX_MIN_PADDR, entry,
+			       kend, err, errlen);
 
 	if (rc)
 		return rc;

@@ -28,6 +28,7 @@
 #include "recorder/run.h"
 #include "recorder/vm.h"
 #include "store/writer.h"
+#include "recorder/vmlinux.h"
 #include "util/sha256.h"
 
 static volatile sig_atomic_t record_stop;
@@ -372,6 +373,14 @@ int recorder_run(const struct record_opts *o)
 		snprintf(err, sizeof(err), "--initrd/--append need a Linux guest (bzImage or vmlinux); %s is a flat binary",
 			 o->guest);
 		goto out_inputs;
+	}
+	if (g.kind == GUEST_VMLINUX) {  /* a bad ELF is refused before KVM is touched */
+		uint64_t entry, end;
+
+		rc = vmlinux_check((uint64_t)o->mem_mb << 20, g.data, g.size, VMLINUX_MIN_PADDR,
+				   &entry, &end, err, sizeof(err));
+		if (rc)
+			goto out_inputs;
 	}
 	/* a paravirtual kvm_pvm /dev/kvm runs flat real-mode guests, but a stock
 	 * Linux kernel never gets past its decompressor there (QEMU too) */

@@ -47,8 +47,8 @@ static int vml_check(const Elf64_Phdr *ph, int i, size_t size, uint64_t ram_size
 	return 0;
 }
 
-int vmlinux_place(uint8_t *ram, uint64_t ram_size, const uint8_t *img, size_t size,
-		  uint64_t min_addr, uint64_t *entry, uint64_t *end, char *err, size_t errlen)
+int vmlinux_check(uint64_t ram_size, const uint8_t *img, size_t size, uint64_t min_addr,
+		  uint64_t *entry, uint64_t *end, char *err, size_t errlen)
 {
 	Elf64_Ehdr eh;
 	uint64_t top = 0;
@@ -64,7 +64,6 @@ int vmlinux_place(uint8_t *ram, uint64_t ram_size, const uint8_t *img, size_t si
 		snprintf(err, errlen, "vmlinux: not an executable with a readable program header table");
 		return -ENOEXEC;
 	}
-	/* all headers first: nothing is copied from a file that fails later */
 	for (int i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 
@@ -87,6 +86,21 @@ int vmlinux_place(uint8_t *ram, uint64_t ram_size, const uint8_t *img, size_t si
 			 (unsigned long long)eh.e_entry);
 		return -ENOEXEC;
 	}
+	*entry = eh.e_entry;
+	*end = top;
+	return 0;
+}
+
+int vmlinux_place(uint8_t *ram, uint64_t ram_size, const uint8_t *img, size_t size,
+		  uint64_t min_addr, uint64_t *entry, uint64_t *end, char *err, size_t errlen)
+{
+	Elf64_Ehdr eh;
+	/* all headers first: nothing is copied from a file that fails later */
+	int rc = vmlinux_check(ram_size, img, size, min_addr, entry, end, err, errlen);
+
+	if (rc)
+		return rc;
+	memcpy(&eh, img, sizeof(eh));
 	for (int i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr ph;
 
@@ -96,7 +110,5 @@ int vmlinux_place(uint8_t *ram, uint64_t ram_size, const uint8_t *img, size_t si
 		memcpy(ram + ph.p_paddr, img + ph.p_offset, ph.p_filesz);
 		memset(ram + ph.p_paddr + ph.p_filesz, 0, ph.p_memsz - ph.p_filesz);
 	}
-	*entry = eh.e_entry;
-	*end = top;
 	return 0;
 }

@@ -13,8 +13,19 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* The lowest physical address a segment may use: below 1 MiB lie the
+ * zero page, page tables, command line and ACPI tables (bzimage.c). */
+#define VMLINUX_MIN_PADDR 0x100000u
+
 /* Does `img` look like an x86-64 ELF executable (the magic, class, machine)? */
 int vmlinux_is_elf(const uint8_t *img, size_t size);
+
+/*
+ * Check what vmlinux_place() checks, without RAM: for refusing a bad
+ * image before KVM is touched.  Same results and messages.
+ */
+int vmlinux_check(uint64_t ram_size, const uint8_t *img, size_t size, uint64_t min_addr,
+		  uint64_t *entry, uint64_t *end, char *err, size_t errlen);
 
 /*
  * Copy the PT_LOAD segments of the ELF image `img` to `ram` (guest-physical

@@ -25,7 +25,8 @@
 --   tool_version     exitlog version that wrote the file
 --   kvm_api_version  KVM_GET_API_VERSION
 --   guest            path of the guest image as given
---   guest_kind       'flat' (real-mode binary at 0x7c00) or 'bzimage'
+--   guest_kind       'flat' (real-mode binary at 0x7c00), 'bzimage' or 'vmlinux'
+--                    (uncompressed ELF kernel)
 --   guest_sha256     hash of the guest image
 --   started_at       wall-clock start, ISO 8601 UTC
 --   rtc_epoch        the CMOS clock's time at t_ns 0, Unix seconds (replay uses it)

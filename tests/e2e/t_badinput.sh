@@ -21,7 +21,15 @@ check() {
 	expect_err "bad --mem" 2 "not a size" $EXITLOG record --mem lots $G/hello.bin
 	expect_err "bad --virtio-disk option" 2 "unknown option 'fast' (legacy or modern)" $EXITLOG record -o "$db" --virtio-disk "$W/odd.img,fast" $G/hello.bin
 	expect_err "--virtio-disk with no path" 2 "no image path" $EXITLOG record -o "$db" --virtio-disk ",legacy" $G/hello.bin
-	expect_err "--initrd with a flat guest" 2 "need a bzImage" $EXITLOG record -o "$W/y.db" --initrd "$G/hello.bin" $G/hello.bin
+	expect_err "--initrd with a flat guest" 2 "need a Linux guest (bzImage or vmlinux)" $EXITLOG record -o "$W/y.db" --initrd "$G/hello.bin" $G/hello.bin
+	# an ELF kernel cut short: refused by its program headers, before KVM
+	if [ -f build/guest/vmlinux ]; then
+		head -c 1048576 build/guest/vmlinux > "$W/cut.vmlinux"
+		expect_err "truncated vmlinux" 2 "vmlinux: segment 0 (offset 0x200000, " $EXITLOG record -o "$W/z.db" "$W/cut.vmlinux"
+		check_eq "no DB after a truncated vmlinux" "$(ls "$W" | grep -c z.db)" 0
+	else
+		fail "build/guest/vmlinux missing (make linux-guest)"
+	fi
 	check_eq "DB unmodified after all refusals" "$(cat "$db")" precious
 	# the check phase runs on the host: without /dev/kvm there, record says so
 	if [ ! -e /dev/kvm ]; then
