@@ -455,7 +455,11 @@ int recorder_run(const struct record_opts *o)
 	hl.console = NULL;
 	heartbeat_stop(&hb);
 	ktrace_halt(kt); /* tracefs restored while Ctrl-C is still caught */
-	record_signals(0);
+	/* The handler stays until the recording is closed: a Ctrl-C during
+	 * the finish (images flushed and hashed, end meta, the WAL folded in)
+	 * comes after the session ended and is absorbed, instead of killing
+	 * the process between its end meta and its close (t_smp_int saw a
+	 * guest's reset with exit status 130). */
 	record_vm = NULL;
 	if (rc) {
 		snprintf(err, sizeof(err), "%s: %s", o->out, res.msg);
