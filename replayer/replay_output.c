@@ -60,7 +60,7 @@ int replay_output_open(struct replay *r)
 			replay_error(r, "%s", err);
 		return rc;
 	}
-	if (store_exec(r->st, "BEGIN", err, sizeof(err))) {
+	if (store_exec(r->st, "BEGIN IMMEDIATE", err, sizeof(err))) {
 		replay_error(r, "%s: %s", r->o->out_db, err);
 		return -EIO;
 	}

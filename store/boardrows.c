@@ -45,7 +45,7 @@ int store_board_begin(struct store *s, struct store_board **out)
 			       " name) VALUES (?,?,?,?,?)", -1, &b->nam, NULL) ||
 	    sqlite3_prepare_v2(b->db, "INSERT INTO disks(idx, device, kind, path, sectors,"
 			       " initial_sha256) VALUES (?,?,?,?,?,?)", -1, &b->dsk, NULL) ||
-	    sqlite3_exec(b->db, "BEGIN", NULL, NULL, NULL)) {
+	    sqlite3_exec(b->db, "BEGIN IMMEDIATE", NULL, NULL, NULL)) {
 		sqlite3_finalize(b->dev);
 		sqlite3_finalize(b->reg);
 		sqlite3_finalize(b->nam);

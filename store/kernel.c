@@ -75,7 +75,7 @@ int store_kernel_begin(struct store *s, struct store_kernel **out, char *err, si
 	}
 	k->db = store_db(s);
 	if (sqlite3_exec(k->db, schema, NULL, NULL, &msg) != SQLITE_OK ||
-	    sqlite3_exec(k->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK) {
+	    sqlite3_exec(k->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK) {
 		store_seterr(err, errlen, "ktrace: %s", msg ? msg : sqlite3_errmsg(k->db));
 		sqlite3_free(msg);
 		free(k);

@@ -334,7 +334,9 @@ int store_rebuild_devacc(const char *path, char *err, size_t errlen)
 			 db ? sqlite3_errmsg(db) : "out of memory");
 		goto out;
 	}
-	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK) {
+	sqlite3_busy_timeout(db, 5000);
+	/* reads, then writes: the write lock first (see wring.c) */
+	if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(db));
 		goto out;
 	}

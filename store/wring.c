@@ -368,7 +368,12 @@ int wr_prepare_all(struct store *s, char *err, size_t errlen)
 			return -EIO;
 		}
 	}
-	if (sqlite3_prepare_v2(s->db, "BEGIN", -1, &s->begin, NULL) != SQLITE_OK ||
+	/* IMMEDIATE: the write lock is taken at BEGIN, where SQLite waits for
+	 * it (busy_timeout).  A deferred transaction reads first (maxq) and
+	 * upgrades at its first INSERT, where SQLite returns SQLITE_BUSY at
+	 * once if another connection (the checkpointer, reading a WAL header
+	 * a commit is writing, takes the lock for a moment) holds it. */
+	if (sqlite3_prepare_v2(s->db, "BEGIN IMMEDIATE", -1, &s->begin, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "COMMIT", -1, &s->commit, NULL) != SQLITE_OK ||
 	    sqlite3_prepare_v2(s->db, "INSERT OR REPLACE INTO meta(key, value) VALUES (?1, ?2)",
 			       -1, &s->meta, NULL) != SQLITE_OK) {

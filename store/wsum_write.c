@@ -212,7 +212,7 @@ int wr_sum_close(struct store *s, bool *rebuilt)
 	/* summary.sql empties sum_devacc too; a devacc rebuild that refuses
 	 * the data (-EPROTO) leaves it empty: iopath then reads the raw tables */
 	*rebuilt = true;
-	if (sqlite3_exec(s->db, "BEGIN", NULL, NULL, &msg) != SQLITE_OK ||
+	if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, &msg) != SQLITE_OK ||
 	    (all && sqlite3_exec(s->db, summary, NULL, NULL, &msg) != SQLITE_OK) ||
 	    wr_devacc_rebuild(s->db, derr, sizeof(derr)) == -EIO ||
 	    sqlite3_exec(s->db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK) {
