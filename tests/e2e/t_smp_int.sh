@@ -6,6 +6,16 @@
 # clean.
 LIMIT=420
 APPEND="console=ttyS0 reboot=k panic=-1 exitlog.smp"
+# wait_console FILE PATTERN PID STEP - poll FILE every STEP s (600 times at
+# most) until it holds PATTERN or process PID is gone; status 0 if it holds it
+wait_console() {
+	_n=0
+	while [ $_n -lt 600 ] && ! grep -q "$2" "$1" 2>/dev/null && kill -0 "$3" 2>/dev/null; do
+		sleep "$4"
+		_n=$((_n + 1))
+	done
+	grep -q "$2" "$1" 2>/dev/null
+}
 record() {
 	for d in a b; do
 		dd if=/dev/zero of="$W/$d.img" bs=1M count=64 status=none
@@ -19,14 +29,9 @@ record() {
 	# up" line on the console), while the boot has well over 10 s to go.  A
 	# fixed delay after the database appeared raced the boot: a fast run
 	# reached the guest's reboot first and the check saw end_reason reset.
-	i=0
-	while [ $i -lt 600 ] && ! grep -q 'smp: Brought up' "$W/int.out" 2>/dev/null &&
-		kill -0 $pid 2>/dev/null; do
-		sleep 0.5
-		i=$((i + 1))
-	done
+	wait_console "$W/int.out" 'smp: Brought up' $pid 0.5 ||
+		echo "  (no 'smp: Brought up' on the console after 300 s)"
 	sleep 2
-	grep -q 'smp: Brought up' "$W/int.out" || echo "  (no 'smp: Brought up' on the console after $((i / 2)) s)"
 	kill -INT $pid
 	wait $pid
 	echo $? > "$W/int.rc"
@@ -38,12 +43,7 @@ record() {
 	$EXITLOG record -o "$W/late.db" --disk "$W/late.img" $G/hello.bin \
 		> "$W/late.out" 2> "$W/late.err" &
 	pid=$!
-	i=0
-	while [ $i -lt 600 ] && ! grep -q 'Hello' "$W/late.out" 2>/dev/null &&
-		kill -0 $pid 2>/dev/null; do
-		sleep 0.1
-		i=$((i + 1))
-	done
+	wait_console "$W/late.out" Hello $pid 0.1
 	sleep 0.3
 	if kill -INT $pid 2>/dev/null; then echo sent; else echo "gone"; fi > "$W/late.sig"
 	wait $pid
