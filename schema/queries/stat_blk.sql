@@ -10,6 +10,10 @@
 -- in flight when each request was issued, itself included -- those issued
 -- at or before its seq and completed after it (done_seq; a synchronous
 -- request completes at its own seq) -- the largest and the mean of that.
+-- Counted in one sweep (O(n log n), not a count per request): at a request's
+-- seq S, in flight = issued at or before S - completed at or before S (a
+-- completion never precedes its issue), plus the request itself when it
+-- completed at S (a synchronous one).
 WITH r AS (
     SELECT b.device, b.op, b.nsectors, b.status, b.latency_ns
     FROM blk_requests b
@@ -26,13 +30,20 @@ rk AS (
 p AS (SELECT rk.device, rk.op, rk.latency_ns AS p99 FROM rk
       JOIN a ON a.device = rk.device AND a.op = rk.op
       WHERE rk.rn = (99 * a.timed + 99) / 100),
-fl AS (
-    SELECT b.id, b.seq, coalesce(b.done_seq, b.seq) AS done, b.device FROM blk_requests b),
+ev AS (
+    SELECT b.device, b.seq AS pos, 1 AS issued, 0 AS done,
+           coalesce(b.done_seq, b.seq) <= b.seq AS self FROM blk_requests b
+    UNION ALL
+    SELECT b.device, coalesce(b.done_seq, b.seq), 0, 1, NULL FROM blk_requests b),
+sw AS (
+    SELECT device, self,
+           sum(issued) OVER w - sum(done) OVER w + self AS n
+    FROM ev
+    WINDOW w AS (PARTITION BY device ORDER BY pos
+                 RANGE BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)),
 qd AS (
-    SELECT r.device, max(n) AS qd_max, avg(n) AS qd_mean FROM (
-        SELECT r.device, (SELECT count(*) FROM fl q WHERE q.device = r.device
-                          AND q.seq <= r.seq AND (q.done > r.seq OR q.id = r.id)) AS n
-        FROM fl r) r GROUP BY r.device),
+    SELECT device, max(n) AS qd_max, avg(n) AS qd_mean FROM sw
+    WHERE self IS NOT NULL GROUP BY device),
 k AS (SELECT device, op FROM a
       UNION SELECT d.device, o.op FROM disks d CROSS JOIN
             (SELECT 'read' AS op UNION ALL SELECT 'write' UNION ALL SELECT 'flush') o)

@@ -492,6 +492,42 @@ static void test_blk_p99_and_device(void **state)
 	sqlite3_close(db);
 }
 
+/*
+ * Queue depth with asynchronous requests: issued at 10, 10, 12 (synchronous),
+ * 15 (the seq at which the second completes), 20 (synchronous, at the first
+ * one's completion) and 31.  In flight at each issue, itself included:
+ * 2, 2, 3, 2, 2, 1 -- a completion at the issue's own seq no longer counts,
+ * requests issued at one seq count each other.
+ */
+static void test_blk_queue_depth_async(void **state)
+{
+	struct analyzer_stat_opts o = base;
+	sqlite3 *db;
+	char *out, *line, *save = NULL;
+	int rows = 0;
+
+	(void)state;
+	make_db(true, true,
+		"DELETE FROM blk_requests;"
+		" INSERT INTO blk_requests(seq, device, op, sector, nsectors, status, done_seq) VALUES"
+		" (10, 'ata0', 'read', 1, 1, 0, 20), (10, 'ata0', 'read', 2, 1, 0, 15),"
+		" (12, 'ata0', 'write', 3, 1, 0, NULL), (15, 'ata0', 'read', 4, 1, 0, 30),"
+		" (20, 'ata0', 'write', 5, 1, 0, NULL), (31, 'ata0', 'read', 6, 1, 0, 40)");
+	db = open_db();
+	o.event = ANALYZER_EV_BLK;
+	o.format = ANALYZER_CSV;
+	out = stat_ok(db, o);
+	for (line = strtok_r(out, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+		if (strncmp(line, "ata0,", 5))
+			continue;
+		rows++;
+		assert_string_equal(strrchr(line, ',') - 1, "3,2");
+	}
+	assert_int_equal(rows, 3);
+	free(out);
+	sqlite3_close(db);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -500,6 +536,7 @@ int main(void)
 		cmocka_unit_test(test_vcpu_key_top_skip_zero),
 		cmocka_unit_test(test_summary_and_fallback_agree),
 		cmocka_unit_test(test_blk_p99_and_device),
+		cmocka_unit_test(test_blk_queue_depth_async),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
