@@ -11,6 +11,9 @@
 #      qemu-q35       QEMU -M q35 -smp 2 (the reference of distro-in-sandbox.md)
 #      nolog[:N[:BIN]]  exitlog record --no-log --cpus N (BIN: another binary)
 #      log[:N[:BIN]]    exitlog record --cpus N, into a database
+#      logh[:N[:BIN]]   the same with the root image's hash given
+#                       (--image-sha256 from debian.img.sha256, as t_distro
+#                       does): the recorder does not hash 1 GiB at the start
 # JOB: a fio job file or a workload script (default randrw-verify.fio).
 # Every run boots a fresh copy of build/cache/rootfs/debian.img (1024 MiB
 # of RAM, root on virtio-blk vda, the workload disk vdb) and ends with the
@@ -102,10 +105,11 @@ for run in "$@"; do
 			-drive "file=$W/root.img,if=virtio,format=raw" \
 			-drive "file=$W/data.img,if=virtio,format=raw" \
 			-kernel "$R/vmlinuz" -initrd "$R/initrd.img" -append "$APPEND" ;;
-	nolog|log)
-		o=--no-log; [ $kind = log ] && o="-o $W/x.db"
+	nolog|log|logh)
+		o=--no-log; [ $kind != nolog ] && o="-o $W/x.db"
+		h=; [ $kind = logh ] && h="--image-sha256 $(cat "$R/debian.img.sha256")"
 		set -- timeout 1800 "$bin" record $o --cpus "$n" --mem 1024 \
-			--virtio-disk "$W/root.img" --virtio-disk "$W/data.img" \
+			--virtio-disk "$W/root.img" $h --virtio-disk "$W/data.img" \
 			--initrd "$R/initrd.img" --append "$APPEND" "$R/vmlinuz" ;;
 	*) echo "vs-qemu.sh: unknown run $run" >&2; continue ;;
 	esac
@@ -138,7 +142,7 @@ for run in "$@"; do
 	echo "vsq: $run rc=$rc wall=$(awk "BEGIN { printf \"%.1f\", $t1 - $t0 }") s; guest uptime: workload start ${st:-?}, workload exit ${en:-?}, power down ${down:-?}; fio rc/start/end ${fio:-?}; verify errors $(echo "$con" | grep -ci 'verify: bad\|bad magic\|verify failed'); err=0 lines $(echo "$con" | grep -c 'err= 0')"
 	echo "vsq: $run L1 kvm (to the last sample): $(delta "$before" "$after")pages_4k/2m=$pages"
 	echo "$con" | grep '^vsq-' | sed "s|^|vsq: $run |"
-	[ $kind = log ] && [ -s "$W/x.db" ] && cp "$W/x.db" "$OUT/$name.db"
+	[ $kind != nolog ] && [ -s "$W/x.db" ] && cp "$W/x.db" "$OUT/$name.db"
 	tail -n 2 "$W/run.err" | sed "s|^|vsq: $run stderr: |"
 	rm -f "$W/root.img" "$W/data.img"
 done
