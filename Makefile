@@ -185,14 +185,15 @@ rootfs: deps
 # The Debian session end to end (tests/e2e/distro/t_distro.sh): ~10 min in
 # the nested sandbox, so not part of `make e2e`; .ci/run runs it after `make test`.
 # DISTRO_JOB=FILE (another fio job or workload script), DISTRO_CPUS=N (default
-# 2) and DISTRO_CONSOLE=FILE are carried into the sandbox.  L1 keeps nested
+# 2), DISTRO_DATA_MIB=N (the data disk; default what the job reaches, at least
+# 64) and DISTRO_CONSOLE=FILE are carried into the sandbox.  L1 keeps nested
 # paging here (EXITLOG_SANDBOX_NPT=1, as every distro session so far ran):
 # shadow paging, make test's default against the 2-vCPU triple faults, was
 # not measured on a systemd boot's hundreds of processes.
 test-distro: rootfs
 	@$(MAKE) --no-print-directory all
 	@EXITLOG_SANDBOX_NPT=$${EXITLOG_SANDBOX_NPT:-1} EXITLOG_SANDBOX_MEM=$${EXITLOG_SANDBOX_MEM:-3072} EXITLOG_SANDBOX_TIMEOUT=$${EXITLOG_SANDBOX_TIMEOUT:-3000} \
-		EXITLOG_SANDBOX_ENV="$${EXITLOG_SANDBOX_ENV:-} DISTRO_JOB DISTRO_CPUS DISTRO_CONSOLE" \
+		EXITLOG_SANDBOX_ENV="$${EXITLOG_SANDBOX_ENV:-} DISTRO_JOB DISTRO_CPUS DISTRO_CONSOLE DISTRO_DATA_MIB" \
 		E2E_DIR=tests/e2e/distro sh tests/e2e/run.sh
 
 # The binary, a man page per subcommand (docs/man/), bash completion and the

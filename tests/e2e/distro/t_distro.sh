@@ -11,8 +11,10 @@
 #                     randrw, verify=crc32c on /dev/vdb), which also gets the
 #                     checks of that job (depth 16, its writes on vblk1)
 #   DISTRO_CPUS=N     vCPUs (default 2)
+#   DISTRO_DATA_MIB=N the data disk's size (default: 64 MiB, or more when
+#                     the fio job's size=/offset= reach further; mkdata.sh)
 #   DISTRO_CONSOLE=FILE  the guest console, live
-# (`make test-distro` carries the three into the sandbox.)
+# (`make test-distro` carries the four into the sandbox.)
 # The root image's hash comes from `make rootfs` (debian.img.sha256, made
 # natively; `exitlog record --image-sha256`), so the recorder hashes it only
 # at the end.  Takes 10-15 min in the nested sandbox (TCG) under load, so it
@@ -26,7 +28,9 @@ record() {
 	# the working copy of the root disk stays sparse on L1's tmpfs and is
 	# deleted afterwards: replay starts from the cached image itself
 	cp --sparse=always "$R/debian.img" "$W/root.img"
-	sh samples/distro/mkdata.sh "$JOB" "$W/data.img" 64 > "$W/mkdata.out" 2>&1
+	# the data disk: 64 MiB, or what the job reaches (mkdata.sh auto), or
+	# DISTRO_DATA_MIB
+	sh samples/distro/mkdata.sh "$JOB" "$W/data.img" "${DISTRO_DATA_MIB:-auto}" > "$W/mkdata.out" 2>&1
 	echo $? > "$W/mkdata.rc"
 	cp "$W/data.img" "$W/data-initial.img"
 	# the root image's hash as `make rootfs` made it (natively): the
