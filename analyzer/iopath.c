@@ -79,7 +79,8 @@ static void req_row(struct analyzer_out *w, const struct iopath_data *d,
 	analyzer_out_text(w, r->op);
 	analyzer_out_int(w, r->sector);
 	analyzer_out_int(w, r->nsectors);
-	analyzer_out_real(w, r->nsectors * 512 / 1024.0, NULL);
+	/* KiB in double: a corrupt row's nsectors must not overflow */
+	analyzer_out_real(w, r->nsectors / 2.0, NULL);
 	analyzer_out_int(w, r->status);
 	analyzer_out_int(w, r->seq);
 	analyzer_out_int(w, (int64_t)r->span);
@@ -140,15 +141,15 @@ static void codes(const struct iopath_dev *v, char *buf, size_t len)
 static void dev_row(struct analyzer_out *w, const struct iopath_data *d, int i)
 {
 	const struct iopath_dev *v = &d->devs[i];
-	int64_t req = 0, sectors = 0, backend = 0, ex = 0, data = 0, irqs = 0, guest = 0;
+	int64_t req = 0, backend = 0, ex = 0, data = 0, irqs = 0, guest = 0;
 	int64_t handle = 0, model = 0, ocmd = 0, oex = 0, odata = 0, all = 0;
 	char cs[256];
-	double kib;
+	double kib = 0;
 
 	for (size_t k = 0; k < d->nreqs; k++)
 		if (d->reqs[k].dev == i) {
 			req++;
-			sectors += d->reqs[k].nsectors;
+			kib += d->reqs[k].nsectors / 2.0;
 			backend += d->reqs[k].latency_ns;
 		}
 	for (size_t k = 0; k < v->nspans; k++) {
@@ -170,7 +171,6 @@ static void dev_row(struct analyzer_out *w, const struct iopath_data *d, int i)
 			oex += s->exits;
 		}
 	}
-	kib = sectors * 512 / 1024.0;
 	codes(v, cs, sizeof(cs));
 	analyzer_out_text(w, v->name);
 	analyzer_out_int(w, req);

@@ -319,7 +319,7 @@ static int load_blk(sqlite3 *db, struct plotdata *d, char *err, size_t errlen)
 
 		if (r->dev < PD_MAXD) {
 			d->disks[r->dev].requests++;
-			d->disks[r->dev].kib += r->nsectors * 512 / 1024.0;
+			d->disks[r->dev].kib += r->nsectors / 2.0;
 		}
 		if (r->span == 0 || sp->lead_id != r->id)
 			continue;
